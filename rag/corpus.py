@@ -1,0 +1,161 @@
+"""Reading articles from a corpus directory into Documents.
+
+Supported: .txt, .md and .html. A leading ``date YYYY-MM-DD`` marker becomes the article date;
+an optional ``metadata.jsonl`` (doc_id, title, date, source, url) overrides what the files say.
+A file that cannot be read is reported and skipped; the rest of the batch goes on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from rag.errors import CorpusError
+from rag.sentences import sentence_spans
+from rag.types import Document
+
+SUFFIXES = (".txt", ".md", ".html", ".htm")
+METADATA_FILE = "metadata.jsonl"
+
+_DATE_MARKER = re.compile(r"\A\s*date\s+(\d{4}-\d{2}-\d{2})[ \t]*\n?\s*", re.IGNORECASE)
+_MD_HEADING = re.compile(r"\A\s*#{1,6}\s+(.+?)\s*#*\s*$", re.MULTILINE)
+_HEADLINE_MAX_WORDS = 16
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A file left out of the corpus, with the reason and what to do about it."""
+
+    path: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"skipped {self.path}: {self.reason}"
+
+
+def corpus_files(corpus_dir: Path) -> list[Path]:
+    return sorted(p for p in corpus_dir.iterdir() if p.is_file() and p.suffix.lower() in SUFFIXES)
+
+
+def load_corpus(corpus_dir: str | Path) -> tuple[list[Document], list[Skipped]]:
+    """Every readable article in ``corpus_dir``, and the files that were skipped and why."""
+    corpus_dir = Path(corpus_dir)
+    if not corpus_dir.is_dir():
+        raise CorpusError(f"corpus directory {corpus_dir} does not exist; create it and add .txt, .md or .html articles")
+    metadata, skipped = _read_metadata(corpus_dir / METADATA_FILE)
+    documents = []
+    for path in corpus_files(corpus_dir):
+        try:
+            documents.append(read_document(path, metadata.get(path.stem, {})))
+        except CorpusError as problem:
+            skipped.append(Skipped(str(path), str(problem)))
+    if not documents:
+        found = f"{len(skipped)} unreadable file(s)" if skipped else "no .txt, .md or .html files"
+        raise CorpusError(f"no articles to index in {corpus_dir} ({found}); add UTF-8 articles there or pass --corpus DIR")
+    return documents, skipped
+
+
+def read_document(path: Path, overrides: dict | None = None) -> Document:
+    """One article; raises CorpusError if the file is empty, binary or not UTF-8."""
+    raw = path.read_bytes()
+    if b"\x00" in raw:
+        raise CorpusError("binary file (contains NUL bytes); only UTF-8 text, Markdown or HTML is indexed")
+    try:
+        content = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise CorpusError(f"not UTF-8 (bad byte at position {error.start}); re-save the file as UTF-8") from None
+    if path.suffix.lower() in (".html", ".htm"):
+        content, html_title, html_date = _html_text(content)
+    else:
+        html_title, html_date = None, None
+    text, marker_date = _strip_date_marker(content)
+    text = text.strip()
+    if not text:
+        raise CorpusError("empty file; add the article text or remove the file")
+    overrides = overrides or {}
+    return Document(
+        doc_id=path.stem,
+        text=text,
+        title=overrides.get("title") or html_title or _title_from_text(text, markdown=path.suffix.lower() == ".md"),
+        date=_parse_date(overrides.get("date"), path) or marker_date or html_date,
+        source=overrides.get("source"),
+        url=overrides.get("url"),
+        path=str(path),
+        content_hash=hashlib.sha256(raw + json.dumps(overrides, sort_keys=True).encode()).hexdigest(),
+    )
+
+
+def _strip_date_marker(content: str) -> tuple[str, date | None]:
+    match = _DATE_MARKER.match(content)
+    if not match:
+        return content, None
+    try:
+        return content[match.end():], date.fromisoformat(match.group(1))
+    except ValueError:
+        return content, None  # "date 2021-02-31" is text, not a marker
+
+
+def _title_from_text(text: str, markdown: bool) -> str:
+    if markdown and (heading := _MD_HEADING.match(text)):
+        return heading.group(1)
+    first_line = text.split("\n", 1)[0].strip()
+    if len(first_line.split()) <= _HEADLINE_MAX_WORDS and not first_line.endswith((".", "!", "?", '"', "”")):
+        return first_line  # a headline: short and unpunctuated
+    start, end = sentence_spans(first_line)[0]
+    return first_line[start:end]
+
+
+def _html_text(content: str) -> tuple[str, str | None, date | None]:
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(content, "html.parser")
+    for tag in soup(["script", "style", "noscript", "nav", "footer", "header"]):
+        if tag.name != "header" or not tag.find("h1"):
+            tag.decompose()
+    title_tag = soup.find("h1") or soup.find("title")
+    title = title_tag.get_text(" ", strip=True) if title_tag else None
+    published = soup.find("meta", attrs={"property": "article:published_time"}) or soup.find("meta", attrs={"name": "date"})
+    published_date = _parse_date(published.get("content", "")[:10], None) if published else None
+    root = soup.find("article") or soup.body or soup
+    paragraphs = [line.strip() for line in root.get_text("\n").splitlines()]
+    return "\n".join(p for p in paragraphs if p), title, published_date
+
+
+def _parse_date(value: str | None, path: Path | None) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError:
+        if path is None:
+            return None
+        raise CorpusError(f"metadata date {value!r} for {path.name} is not YYYY-MM-DD; fix {METADATA_FILE}") from None
+
+
+def _read_metadata(path: Path) -> tuple[dict[str, dict], list[Skipped]]:
+    """doc_id -> fields from metadata.jsonl; bad lines are reported, not fatal."""
+    if not path.exists():
+        return {}, []
+    metadata, skipped = {}, []
+    allowed = {"title", "date", "source", "url"}
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+            metadata[str(record["doc_id"])] = {k: v for k, v in record.items() if k in allowed and v}
+        except (json.JSONDecodeError, KeyError, TypeError):
+            skipped.append(Skipped(f"{path}:{number}", 'not a JSON object with a "doc_id"; fix or delete the line'))
+    return metadata, skipped
+
+
+def fingerprint(documents: list[Document]) -> str:
+    """One hash for the whole corpus: changes when any article is added, edited or removed."""
+    digest = hashlib.sha256()
+    for document in sorted(documents, key=lambda d: d.doc_id):
+        digest.update(f"{document.doc_id}:{document.content_hash}\n".encode())
+    return digest.hexdigest()

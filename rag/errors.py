@@ -1,0 +1,29 @@
+"""A tiny exception tree. Messages name the problem and the fix; the CLI prints them as one line."""
+
+
+class RagError(Exception):
+    """Base class for every error this package raises on purpose."""
+
+
+class CorpusError(RagError):
+    """The corpus directory is missing, empty, or holds nothing readable."""
+
+
+class IndexNotFoundError(RagError):
+    """No index exists where one was expected."""
+
+
+class IndexMismatchError(RagError):
+    """The index was built with other settings (embedder, chunker, format) than this run asks for."""
+
+
+class IndexCorruptError(RagError):
+    """An index file is missing or unreadable."""
+
+
+class ModelNotAvailableError(RagError):
+    """A model could not be loaded from local files."""
+
+
+class InvalidInputError(RagError):
+    """A question, date or setting given by the user is not acceptable."""

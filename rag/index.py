@@ -1,0 +1,249 @@
+"""Building, updating and loading the index directory.
+
+Layout of ``index/``: ``manifest.json`` (what built it), ``chunks.sqlite`` (documents and
+chunks), ``vectors.faiss`` (one unit vector per chunk) and ``bm25/`` (keyword index).
+Every build writes a fresh directory beside the old one and swaps it in with renames, so an
+interrupted build leaves the previous index loadable.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+
+from rag.chunking import chunk_document
+from rag.config import Config
+from rag.corpus import Skipped, fingerprint, load_corpus
+from rag.embedding import Embedder, SentenceTransformerEmbedder
+from rag.errors import IndexCorruptError, IndexMismatchError, IndexNotFoundError
+from rag.lexical import LexicalIndex
+from rag.store import ChunkStore
+from rag.types import Chunk, Document
+from rag.vectors import FaissVectorStore
+
+FORMAT_VERSION = 1
+MANIFEST, STORE, VECTORS, BM25 = "manifest.json", "chunks.sqlite", "vectors.faiss", "bm25"
+_LIBRARIES = ("rag-news", "sentence-transformers", "transformers", "torch", "faiss-cpu", "bm25s", "numpy")
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    added: tuple[str, ...] = ()
+    changed: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    unchanged: tuple[str, ...] = ()
+    embedded_chunks: int = 0
+    total_chunks: int = 0
+    skipped: tuple[Skipped, ...] = field(default=())
+
+    def summary(self) -> str:
+        return (
+            f"{len(self.added)} added, {len(self.changed)} changed, {len(self.removed)} removed, "
+            f"{len(self.unchanged)} unchanged; embedded {self.embedded_chunks} of {self.total_chunks} chunks"
+        )
+
+
+class Index:
+    """A loaded index: the manifest, the chunk store, the vectors and the BM25 index."""
+
+    def __init__(self, directory: Path, manifest: dict, store: ChunkStore, vectors: FaissVectorStore, lexical: LexicalIndex):
+        self.directory = directory
+        self.manifest = manifest
+        self.store = store
+        self.vectors = vectors
+        self.lexical = lexical
+        self.documents = {document.doc_id: document for document in store.documents()}
+        self.row_doc_ids = store.row_doc_ids()
+
+    def __len__(self) -> int:
+        return len(self.row_doc_ids)
+
+
+def build_index(
+    corpus_dir: str | Path,
+    index_dir: str | Path,
+    config: Config | None = None,
+    embedder: Embedder | None = None,
+    rebuild: bool = False,
+    progress: bool = True,
+) -> BuildReport:
+    """Build ``index_dir`` from ``corpus_dir``, or bring an existing index up to date.
+
+    Only new and changed articles are embedded; vectors of unchanged ones are reused.
+    """
+    config = config or Config()
+    index_dir = Path(index_dir)
+    embedder = embedder or SentenceTransformerEmbedder(config.embedder)
+    documents, skipped = load_corpus(corpus_dir)
+    previous = None if rebuild or not (index_dir / MANIFEST).exists() else load_index(index_dir, config)
+    reused = _reusable(previous, documents)
+
+    chunks: list[Chunk] = []
+    vector_of: dict[str, np.ndarray] = {}
+    to_embed: list[Chunk] = []
+    for document in documents:
+        if document.doc_id in reused:
+            document_chunks, document_vectors = reused[document.doc_id]
+            vector_of.update(zip((chunk.chunk_id for chunk in document_chunks), document_vectors))
+        else:
+            document_chunks = chunk_document(
+                document, _token_counter(embedder), config.chunk_tokens, config.chunk_overlap_tokens
+            )
+            to_embed.extend(document_chunks)
+        chunks.extend(document_chunks)
+    vector_of.update(zip((chunk.chunk_id for chunk in to_embed), _embed(embedder, to_embed, progress)))
+    matrix = np.stack([vector_of[chunk.chunk_id] for chunk in chunks]).astype(np.float32)
+
+    _write_atomically(index_dir, documents, chunks, matrix, config, embedder)
+    old_ids = set(previous.documents) if previous else set()
+    if previous:
+        previous.store.close()
+    new_ids = {document.doc_id for document in documents}
+    return BuildReport(
+        added=tuple(sorted(new_ids - old_ids)),
+        changed=tuple(sorted(d.doc_id for d in documents if d.doc_id in old_ids and d.doc_id not in reused)),
+        removed=tuple(sorted(old_ids - new_ids)),
+        unchanged=tuple(sorted(reused)),
+        embedded_chunks=len(to_embed),
+        total_chunks=len(chunks),
+        skipped=tuple(skipped),
+    )
+
+
+def load_index(index_dir: str | Path, config: Config | None = None) -> Index:
+    """Open an index, checking it was built with the embedder and chunker ``config`` names."""
+    index_dir = Path(index_dir)
+    _finish_interrupted_swap(index_dir)
+    manifest_path = index_dir / MANIFEST
+    if not manifest_path.exists():
+        raise IndexNotFoundError(f"no index in {index_dir}; build one with: rag index --corpus CORPUS_DIR --index {index_dir}")
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise IndexCorruptError(_damaged(manifest_path, index_dir)) from None
+    _check_compatible(manifest, config or Config(), index_dir)
+    try:
+        store = ChunkStore(index_dir / STORE)
+        vectors = FaissVectorStore.load(index_dir / VECTORS)
+        lexical = LexicalIndex.load(index_dir / BM25)
+        index = Index(index_dir, manifest, store, vectors, lexical)
+    except Exception as error:  # sqlite3, faiss and bm25s each raise their own kinds
+        raise IndexCorruptError(f"{_damaged(index_dir, index_dir)} ({type(error).__name__})") from None
+    if not len(index) == len(vectors) == manifest["chunks"]:
+        raise IndexCorruptError(_damaged(index_dir, index_dir) + f" (chunk count differs from {MANIFEST})")
+    return index
+
+
+def _damaged(path: Path, index_dir: Path) -> str:
+    return f"index file {path} is damaged or incomplete; rebuild it with: rag index --rebuild --index {index_dir}"
+
+
+def _check_compatible(manifest: dict, config: Config, index_dir: Path) -> None:
+    if manifest.get("format_version") != FORMAT_VERSION:
+        raise IndexMismatchError(
+            f"index {index_dir} has format version {manifest.get('format_version')}, this rag reads "
+            f"{FORMAT_VERSION}; rebuild it with: rag index --rebuild --index {index_dir}"
+        )
+    built_with, wanted = manifest.get("settings", {}), config.index_settings()
+    differences = [f"{key} {built_with.get(key)!r} (wanted {value!r})" for key, value in wanted.items() if built_with.get(key) != value]
+    if differences:
+        raise IndexMismatchError(
+            f"index {index_dir} was built with {', '.join(differences)}; rebuild it with: "
+            f"rag index --rebuild --index {index_dir}, or use the settings it was built with"
+        )
+
+
+def _reusable(previous: Index | None, documents: list[Document]) -> dict[str, tuple[list[Chunk], np.ndarray]]:
+    """doc_id -> (chunks, vectors) for articles whose content hash is unchanged since ``previous``."""
+    if previous is None:
+        return {}
+    all_vectors = previous.vectors.vectors()
+    rows_by_doc: dict[str, list[int]] = {}
+    for row, doc_id in enumerate(previous.row_doc_ids):
+        rows_by_doc.setdefault(doc_id, []).append(row)
+    reused = {}
+    for document in documents:
+        old = previous.documents.get(document.doc_id)
+        if old is not None and old.content_hash == document.content_hash:
+            rows = rows_by_doc.get(document.doc_id, [])
+            reused[document.doc_id] = (previous.store.chunks(rows), all_vectors[rows])
+    return reused
+
+
+def _token_counter(embedder: Embedder):
+    from rag.chunking import word_count
+
+    return getattr(embedder, "count_tokens", word_count)
+
+
+def _embed(embedder: Embedder, chunks: list[Chunk], progress: bool) -> list[np.ndarray]:
+    from tqdm import tqdm
+
+    batch = 64
+    parts: list[np.ndarray] = []
+    with tqdm(total=len(chunks), desc="Embedding chunks", unit="chunk", disable=not progress or not chunks) as bar:
+        for start in range(0, len(chunks), batch):
+            texts = [chunk.text for chunk in chunks[start : start + batch]]
+            parts.append(embedder.embed(texts))
+            bar.update(len(texts))
+    return [vector for part in parts for vector in part]
+
+
+def _write_atomically(index_dir: Path, documents, chunks, matrix, config: Config, embedder: Embedder) -> None:
+    index_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{index_dir.name}.building-", dir=index_dir.parent))
+    try:
+        ChunkStore.write(staging / STORE, documents, chunks)
+        FaissVectorStore.from_vectors(matrix).save(staging / VECTORS)
+        LexicalIndex.build([chunk.text for chunk in chunks]).save(staging / BM25)
+        manifest = {
+            "format_version": FORMAT_VERSION,
+            "settings": config.index_settings(),
+            "embedder": {"name": embedder.name, "dimension": int(matrix.shape[1])},
+            "corpus": {"fingerprint": fingerprint(documents), "documents": len(documents)},
+            "chunks": len(chunks),
+            "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "libraries": _library_versions(),
+        }
+        # The manifest is written last: a directory without one is never taken for an index.
+        (staging / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+        _swap_into_place(staging, index_dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def _retired(index_dir: Path) -> Path:
+    return index_dir.with_name(f".{index_dir.name}.old")
+
+
+def _finish_interrupted_swap(index_dir: Path) -> None:
+    """A crash between the two renames of a swap leaves only the retired index: put it back."""
+    if not index_dir.exists() and (_retired(index_dir) / MANIFEST).exists():
+        _retired(index_dir).rename(index_dir)
+
+
+def _swap_into_place(staging: Path, index_dir: Path) -> None:
+    retired = _retired(index_dir)
+    shutil.rmtree(retired, ignore_errors=True)
+    if index_dir.exists():
+        index_dir.rename(retired)
+    staging.rename(index_dir)
+    shutil.rmtree(retired, ignore_errors=True)
+
+
+def _library_versions() -> dict[str, str]:
+    versions = {}
+    for name in _LIBRARIES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions

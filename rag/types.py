@@ -1,0 +1,105 @@
+"""The shared vocabulary: small frozen dataclasses that flow one way through the pipeline.
+
+Document -> Chunk -> Hit -> Answer (with Citations). Stdlib only, so every stage and every
+test can import it without paying for torch or faiss.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from datetime import date
+
+
+@dataclass(frozen=True)
+class Document:
+    """One article of the corpus, as read from disk."""
+
+    doc_id: str
+    text: str
+    title: str
+    date: date | None = None
+    source: str | None = None
+    url: str | None = None
+    path: str = ""
+    content_hash: str = ""
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A span of a document small enough for the embedder: ``doc.text[start:end] == text``."""
+
+    chunk_id: str
+    doc_id: str
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A retrieved chunk with the document facts a reader and a citation need."""
+
+    chunk: Chunk
+    score: float
+    title: str
+    date: date | None = None
+    dense_rank: int | None = None
+    lexical_rank: int | None = None
+    in_question_period: bool | None = None  # None: the question names no period
+
+
+@dataclass(frozen=True)
+class Citation:
+    """The sentence an answer rests on, located exactly in its article."""
+
+    doc_id: str
+    title: str
+    date: date | None
+    chunk_id: str
+    start: int  # character offsets of the quote in the document text
+    end: int
+    quote: str
+
+    def to_dict(self) -> dict:
+        return {**dataclasses.asdict(self), "date": _iso(self.date)}
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What a question gets back: the answer text, its citations and how it was made."""
+
+    question: str
+    text: str
+    abstained: bool
+    citations: tuple[Citation, ...] = ()
+    passages: tuple[Hit, ...] = ()
+    reader: str = ""
+    score: float = 0.0
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return {
+            "question": self.question,
+            "answer": self.text,
+            "abstained": self.abstained,
+            "citations": [citation.to_dict() for citation in self.citations],
+            "passages": [
+                {
+                    "doc_id": hit.chunk.doc_id,
+                    "chunk_id": hit.chunk.chunk_id,
+                    "title": hit.title,
+                    "date": _iso(hit.date),
+                    "score": round(hit.score, 6),
+                    "text": hit.chunk.text,
+                }
+                for hit in self.passages
+            ],
+            "reader": self.reader,
+            "score": round(self.score, 4),
+            "timings_ms": {stage: round(ms, 1) for stage, ms in self.timings_ms.items()},
+        }
+
+
+def _iso(value: date | None) -> str | None:
+    return value.isoformat() if value else None
