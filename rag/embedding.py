@@ -66,10 +66,18 @@ def resolve_model_path(name: str) -> str:
     return os.path.expanduser(name)
 
 
+def quiet_transformers() -> None:
+    """Silence transformers' per-load progress bars; our own bars show the long work."""
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.disable_progress_bar()
+
+
 @lru_cache(maxsize=4)
 def _load_model(name: str):
     from sentence_transformers import SentenceTransformer
 
+    quiet_transformers()
     path = resolve_model_path(name)
     try:
         return SentenceTransformer(path, device="cpu", local_files_only=True)

@@ -46,7 +46,9 @@ class Hit:
     date: date | None = None
     dense_rank: int | None = None
     lexical_rank: int | None = None
-    in_question_period: bool | None = None  # None: the question names no period
+    # Against a period the question names: "inside" (dated in it, or the passage mentions it),
+    # "outside" (dated outside it), "undated"; None when the question names no period.
+    period_match: str | None = None
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,122 @@
+"""The `rag` command: a thin layer over the Python API. Heavy libraries load only when needed."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import textwrap
+
+from rag.config import READERS, from_env
+from rag.errors import RagError
+
+EXAMPLES = """examples:
+  rag index                                   build or update index/ from corpus/
+  rag ask "How far did the March 2023 missiles fly?"
+  rag ask "What did Seoul call the launch?" --json
+  rag ask - --json < questions.txt            one question per line, JSON lines out
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="rag",
+        description="Question answering with citations over a local news archive. Runs offline.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    index = commands.add_parser("index", help="build the index, or update it with new, changed and deleted articles")
+    index.add_argument("--corpus", default="corpus", help="folder of .txt, .md and .html articles (default: corpus)")
+    index.add_argument("--index", default="index", help="where the index lives (default: index)")
+    index.add_argument("--rebuild", action="store_true", help="embed every article again instead of updating")
+    index.add_argument("--embedder", help="sentence-transformers model name or path (default: all-MiniLM-L6-v2)")
+    index.add_argument("--json", action="store_true", help="print the build report as JSON")
+    index.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    ask = commands.add_parser("ask", help="answer a question (or '-' for one question per line on stdin)")
+    ask.add_argument("question", help="the question, or - to read questions from stdin")
+    ask.add_argument("--index", default="index", help="index folder (default: index)")
+    ask.add_argument("--top-k", type=int, help="passages to read (default: 5)")
+    ask.add_argument("--since", help="only articles dated on or after YYYY-MM-DD (undated articles are left out)")
+    ask.add_argument("--until", help="only articles dated on or before YYYY-MM-DD (undated articles are left out)")
+    ask.add_argument("--reader", choices=READERS, help="auto (default): seq2seq if its model is on disk, else extractive")
+    ask.add_argument("--model", help="seq2seq checkpoint directory or cached model id (implies --reader seq2seq)")
+    ask.add_argument("--json", action="store_true", help="print JSON (JSON lines with -)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(message)s", stream=sys.stderr)
+    try:
+        return _index(args) if args.command == "index" else _ask(args)
+    except RagError as error:
+        print(f"rag: error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("rag: interrupted; the previous index, if any, is unchanged", file=sys.stderr)
+        return 130
+
+
+def _index(args) -> int:
+    from rag.index import build_index
+
+    config = from_env().replace(embedder=args.embedder)
+    report = build_index(args.corpus, args.index, config, rebuild=args.rebuild, progress=not args.quiet)
+    for skipped in report.skipped:
+        print(f"rag: warning: {skipped}", file=sys.stderr)
+    if args.json:
+        summary = {key: list(value) if isinstance(value, tuple) else value for key, value in vars(report).items()}
+        summary["skipped"] = [{"path": s.path, "reason": s.reason} for s in report.skipped]
+        print(json.dumps(summary, indent=2))
+    else:
+        print(f"Indexed {args.corpus} into {args.index}: {report.summary()}")
+    return 0
+
+
+def _ask(args) -> int:
+    from rag.errors import IndexNotFoundError
+    from rag.index import MANIFEST
+    from rag.pipeline import QA
+
+    reader = "seq2seq" if args.model and not args.reader else args.reader
+    config = from_env().replace(reader=reader, seq2seq_model=args.model, top_k=args.top_k)
+    qa = QA(args.index, config=config)
+    if not (qa.index_dir / MANIFEST).exists():
+        raise IndexNotFoundError(f"no index in {args.index}; build one first with: rag index --index {args.index}")
+    if args.question != "-":
+        answer = qa.ask(args.question, since=args.since, until=args.until)
+        print(json.dumps(answer.to_dict(), indent=2, ensure_ascii=False) if args.json else _render(answer))
+        return 0
+
+    failures = 0
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        try:
+            answer = qa.ask(line, since=args.since, until=args.until)
+        except RagError as error:
+            failures += 1
+            if args.json:
+                print(json.dumps({"question": line.strip()[:200], "error": str(error)}), flush=True)
+            print(f"rag: error: {error}", file=sys.stderr)
+            continue
+        print(json.dumps(answer.to_dict(), ensure_ascii=False) if args.json else _render(answer) + "\n", flush=True)
+    return 1 if failures else 0
+
+
+def _render(answer) -> str:
+    lines = [answer.text, ""]
+    for number, citation in enumerate(answer.citations, 1):
+        dated = citation.date.isoformat() if citation.date else "undated"
+        lines.append(f"[{number}] {citation.title[:90]} ({citation.doc_id}, {dated})")
+        lines.extend(textwrap.wrap(f"\u201c{citation.quote}\u201d", width=96, initial_indent="    ", subsequent_indent="    "))
+    lines.append(f"({answer.reader} reader, confidence {answer.score:.2f}, {answer.timings_ms.get('total', 0):.0f} ms)")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,88 @@
+"""Periods named in questions ("in March 2023", "in 2021", "last year"), as date ranges.
+
+Retrieval uses the period to prefer articles dated within it, or passages that mention it.
+Relative periods ("last year") count from ``today``.
+"""
+
+from __future__ import annotations
+
+import calendar
+import dataclasses
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from dateutil.relativedelta import relativedelta
+
+_MONTHS = {name.lower(): number for number, name in enumerate(calendar.month_name) if name}
+_MONTHS.update({name.lower(): number for number, name in enumerate(calendar.month_abbr) if name})
+_MONTHS["sept"] = 9
+_MONTH = r"(?P<month>" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
+_YEAR = r"(?P<year>(?:19|20)\d{2})"
+_PATTERNS = (
+    ("day", re.compile(rf"\b{_MONTH}\s+(?P<day>\d{{1,2}})(?:st|nd|rd|th)?,?\s+{_YEAR}\b", re.I)),
+    ("day", re.compile(rf"\b(?P<day>\d{{1,2}})\s+{_MONTH}\s+{_YEAR}\b", re.I)),
+    ("day", re.compile(r"\b(?P<year>(?:19|20)\d{2})-(?P<month>\d{2})-(?P<day>\d{2})\b")),
+    ("month", re.compile(rf"\b{_MONTH}\s+(?:of\s+)?{_YEAR}\b", re.I)),
+    ("year", re.compile(rf"\b{_YEAR}\b")),
+)
+_RELATIVE = re.compile(r"\b(?P<which>last|this|past|previous)\s+(?P<unit>year|month)\b", re.I)
+
+
+@dataclass(frozen=True)
+class Period:
+    start: date
+    end: date
+    granularity: str  # "day", "month" or "year"
+    phrase: str = ""  # the words of the question that name it
+
+    def contains(self, day: date | None) -> bool:
+        return day is not None and self.start <= day <= self.end
+
+    def mentioned_in(self, text: str) -> bool:
+        """Whether ``text`` names this period (its year, and its month for finer periods)."""
+        if str(self.start.year) not in text:
+            return False
+        if self.granularity == "year":
+            return True
+        names = (calendar.month_name[self.start.month], calendar.month_abbr[self.start.month] + ".")
+        return any(name in text for name in names)
+
+
+def find_period(question: str, today: date | None = None) -> Period | None:
+    """The first period the question names, or None."""
+    for granularity, pattern in _PATTERNS:
+        match = pattern.search(question)
+        if match:
+            try:
+                return dataclasses.replace(_period(granularity, match), phrase=match.group())
+            except ValueError:
+                continue  # "February 30, 2021"
+    relative = _RELATIVE.search(question)
+    if relative:
+        today = today or date.today()
+        unit = relative.group("unit").lower()
+        back = 0 if relative.group("which").lower() == "this" else 1
+        anchor = today - (relativedelta(years=back) if unit == "year" else relativedelta(months=back))
+        if unit == "year":
+            period = Period(date(anchor.year, 1, 1), date(anchor.year, 12, 31), "year")
+        else:
+            period = _month(anchor.year, anchor.month)
+        return dataclasses.replace(period, phrase=relative.group())
+    return None
+
+
+def _period(granularity: str, match: re.Match) -> Period:
+    year = int(match.group("year"))
+    if granularity == "year":
+        return Period(date(year, 1, 1), date(year, 12, 31), "year")
+    month_text = match.group("month").lower().rstrip(".")
+    month = int(month_text) if month_text.isdigit() else _MONTHS[month_text]
+    if granularity == "month":
+        return _month(year, month)
+    day = date(year, month, int(match.group("day")))
+    return Period(day, day, "day")
+
+
+def _month(year: int, month: int) -> Period:
+    return Period(date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1]), "month")

@@ -1,0 +1,62 @@
+"""Shared fixtures. Nothing here touches a network: the real embedder is the packaged MiniLM
+and the seq2seq model is a tiny T5 built and trained on the spot."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+os.environ["HF_HUB_OFFLINE"] = "1"  # belt and braces: any accidental hub call fails at once
+os.environ["TRANSFORMERS_OFFLINE"] = "1"
+
+from rag.config import Config  # noqa: E402
+
+from tests.fakes import HashEmbedder  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+CORPUS = REPO / "corpus"
+
+
+@pytest.fixture
+def corpus_dir(tmp_path) -> Path:
+    """A private copy of the real corpus, safe to edit."""
+    target = tmp_path / "corpus"
+    shutil.copytree(CORPUS, target)
+    return target
+
+
+@pytest.fixture
+def fake_config() -> Config:
+    return Config(embedder="hash-embedder")
+
+
+@pytest.fixture
+def hash_embedder() -> HashEmbedder:
+    return HashEmbedder()
+
+
+@pytest.fixture(scope="session")
+def real_embedder():
+    from rag.embedding import SentenceTransformerEmbedder
+
+    return SentenceTransformerEmbedder()
+
+
+@pytest.fixture(scope="session")
+def real_index_dir(tmp_path_factory, real_embedder) -> Path:
+    """The real corpus indexed with the real MiniLM embedder, once per session."""
+    from rag.index import build_index
+
+    index_dir = tmp_path_factory.mktemp("real") / "index"
+    build_index(CORPUS, index_dir, Config(), real_embedder, progress=False)
+    return index_dir
+
+
+@pytest.fixture(scope="session")
+def real_qa(real_index_dir, real_embedder):
+    from rag.pipeline import QA
+
+    return QA(real_index_dir, CORPUS, Config(reader="extractive"), embedder=real_embedder)

@@ -1,0 +1,129 @@
+import json
+
+import numpy as np
+import pytest
+
+from rag.config import Config
+from rag.errors import IndexCorruptError, IndexMismatchError, IndexNotFoundError
+from rag.index import MANIFEST, STORE, VECTORS, build_index, load_index
+from rag.vectors import FaissVectorStore
+
+from tests.fakes import HashEmbedder
+
+
+def test_faiss_search_equals_brute_force_numpy():
+    rng = np.random.default_rng(7)
+    vectors = rng.standard_normal((500, 24)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    queries = rng.standard_normal((20, 24)).astype(np.float32)
+    queries /= np.linalg.norm(queries, axis=1, keepdims=True)
+    scores, rows = FaissVectorStore.from_vectors(vectors).search(queries, 10)
+    expected = vectors @ queries.T
+    for query in range(len(queries)):
+        best = np.argsort(-expected[:, query], kind="stable")[:10]
+        np.testing.assert_allclose(scores[query], expected[best, query], rtol=1e-5, atol=1e-6)
+        assert set(rows[query]) == set(best)
+
+
+def test_faiss_store_round_trips_vectors(tmp_path):
+    vectors = np.eye(4, 8, dtype=np.float32)
+    FaissVectorStore.from_vectors(vectors).save(tmp_path / "v.faiss")
+    np.testing.assert_array_equal(FaissVectorStore.load(tmp_path / "v.faiss").vectors(), vectors)
+
+
+def test_build_then_load_round_trips_manifest_and_chunks(corpus_dir, tmp_path, fake_config, hash_embedder):
+    report = build_index(corpus_dir, tmp_path / "index", fake_config, hash_embedder, progress=False)
+    index = load_index(tmp_path / "index", fake_config)
+    manifest = json.loads((tmp_path / "index" / MANIFEST).read_text())
+    assert index.manifest == manifest
+    assert manifest["format_version"] == 1
+    assert manifest["settings"] == fake_config.index_settings()
+    assert manifest["embedder"] == {"name": "hash-embedder", "dimension": 32}
+    assert manifest["chunks"] == report.total_chunks == len(index) == len(index.vectors)
+    assert manifest["corpus"]["documents"] == 5 and len(manifest["corpus"]["fingerprint"]) == 64
+    assert {"faiss-cpu", "bm25s", "torch"} <= set(manifest["libraries"])
+    for chunk in index.store.chunks():
+        assert index.documents[chunk.doc_id].text[chunk.start : chunk.end] == chunk.text
+    # stored vectors are the embedder's vectors for the stored chunk texts, row for row
+    texts = [chunk.text for chunk in index.store.chunks()]
+    np.testing.assert_allclose(index.vectors.vectors(), HashEmbedder().embed(texts), atol=1e-6)
+
+
+def test_incremental_update_embeds_only_new_and_changed_files(corpus_dir, tmp_path, fake_config):
+    index_dir = tmp_path / "index"
+    build_index(corpus_dir, index_dir, fake_config, HashEmbedder(), progress=False)
+
+    (corpus_dir / "005_new.txt").write_text("date 2024-01-02 A brand new article about a satellite launch.\n")
+    changed = corpus_dir / "004_56a94f60d051a7dc.txt"
+    changed.write_text(changed.read_text() + "\nAn added closing sentence.")
+    (corpus_dir / "001_1847a96a2c4d2b8a.txt").unlink()
+
+    counting = HashEmbedder()
+    report = build_index(corpus_dir, index_dir, fake_config, counting, progress=False)
+    assert report.added == ("005_new",)
+    assert report.changed == ("004_56a94f60d051a7dc",)
+    assert report.removed == ("001_1847a96a2c4d2b8a",)
+    assert len(report.unchanged) == 3
+    index = load_index(index_dir, fake_config)
+    embedded = set(counting.embedded_texts)
+    for chunk in index.store.chunks():
+        assert (chunk.text in embedded) == (chunk.doc_id in {"005_new", "004_56a94f60d051a7dc"})
+    assert "001_1847a96a2c4d2b8a" not in set(index.row_doc_ids)
+    # reused vectors still line up with their chunks
+    np.testing.assert_allclose(
+        index.vectors.vectors(), HashEmbedder().embed([c.text for c in index.store.chunks()]), atol=1e-6
+    )
+
+    unchanged = HashEmbedder()
+    assert build_index(corpus_dir, index_dir, fake_config, unchanged, progress=False).embedded_chunks == 0
+    assert unchanged.embedded_texts == []
+
+
+class ExplodingEmbedder(HashEmbedder):
+    def embed(self, texts):
+        raise KeyboardInterrupt  # as if the user pressed Ctrl-C halfway through
+
+
+def test_interrupted_build_leaves_the_previous_index_loadable(corpus_dir, tmp_path, fake_config):
+    index_dir = tmp_path / "index"
+    build_index(corpus_dir, index_dir, fake_config, HashEmbedder(), progress=False)
+    before = {path.name: path.read_bytes() for path in index_dir.iterdir() if path.is_file()}
+    (corpus_dir / "005_new.txt").write_text("Another article.")
+    with pytest.raises(KeyboardInterrupt):
+        build_index(corpus_dir, index_dir, fake_config, ExplodingEmbedder(), progress=False)
+    after = {path.name: path.read_bytes() for path in index_dir.iterdir() if path.is_file()}
+    assert after == before
+    assert len(load_index(index_dir, fake_config).documents) == 5
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".index")] == []  # no debris
+
+
+def test_a_crash_between_the_swap_renames_is_recovered(corpus_dir, tmp_path, fake_config):
+    index_dir = tmp_path / "index"
+    build_index(corpus_dir, index_dir, fake_config, HashEmbedder(), progress=False)
+    index_dir.rename(tmp_path / ".index.old")  # the state after the first rename of a swap
+    assert len(load_index(index_dir, fake_config).documents) == 5
+
+
+def test_loading_with_another_embedder_or_chunker_says_what_differs(corpus_dir, tmp_path, fake_config):
+    build_index(corpus_dir, tmp_path / "index", fake_config, HashEmbedder(), progress=False)
+    with pytest.raises(IndexMismatchError, match=r"embedder 'hash-embedder' \(wanted 'all-MiniLM-L6-v2'\).*--rebuild"):
+        load_index(tmp_path / "index", Config())
+    with pytest.raises(IndexMismatchError, match=r"chunk_tokens 160 \(wanted 100\)"):
+        load_index(tmp_path / "index", Config(embedder="hash-embedder", chunk_tokens=100))
+
+
+def test_missing_and_corrupted_indexes_raise_clear_errors(corpus_dir, tmp_path, fake_config):
+    with pytest.raises(IndexNotFoundError, match="rag index"):
+        load_index(tmp_path / "nothing", fake_config)
+    index_dir = tmp_path / "index"
+    build_index(corpus_dir, index_dir, fake_config, HashEmbedder(), progress=False)
+    (index_dir / VECTORS).write_bytes(b"garbage")
+    with pytest.raises(IndexCorruptError, match="--rebuild"):
+        load_index(index_dir, fake_config)
+    build_index(corpus_dir, index_dir, fake_config, HashEmbedder(), rebuild=True, progress=False)
+    (index_dir / STORE).write_bytes(b"not a database at all" * 100)
+    with pytest.raises(IndexCorruptError):
+        load_index(index_dir, fake_config)
+    (index_dir / MANIFEST).write_text("{ truncated")
+    with pytest.raises(IndexCorruptError, match="manifest.json"):
+        load_index(index_dir, fake_config)
