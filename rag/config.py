@@ -40,7 +40,7 @@ class Config:
     max_new_tokens: int = 32
     # Below this reader confidence the answer is withheld. Chosen from measurements recorded in
     # docs/abstention.md (`python bench/abstention.py` reproduces them).
-    abstain_threshold: float = 0.45
+    abstain_threshold: float = 0.5
     # Questions are sentences; anything longer is a paste error, not a question.
     max_question_chars: int = 1000
 

@@ -24,11 +24,12 @@ from rag.sentences import sentence_spans
 from rag.temporal import find_period
 from rag.types import Answer, Hit
 
-# Weights of the sentence score. Meaning and words carry it; the retrieval rank breaks near-ties.
-MEANING, WORDS, CONTEXT, RANK = 0.5, 0.3, 0.1, 0.1
+# Weights of the sentence score (they sum to 1). Meaning and words carry it; holding a span of the
+# asked-for kind (a distance for "how far") is strong evidence; the retrieval rank breaks near-ties.
+MEANING, WORDS, CONTEXT, KIND, RANK = 0.45, 0.25, 0.1, 0.15, 0.05
 # Factors for evidence that is unlikely to hold the answer.
-NO_SPAN = 0.6  # the question asks for a kind of span (a distance, a person) the sentence lacks
-PERIOD = {"inside": 1.0, "undated": 0.7, "outside": 0.5}  # against a period the question names
+NO_SPAN = 0.7  # the question asks for a kind of span (a distance, a person) the sentence lacks
+PERIOD = {"inside": 1.0, "undated": 0.6, "outside": 0.4}  # against a period the question names
 # Names and numbers of the question missing from the passage: at worst this factor remains.
 MISSING_NAMES_FLOOR = 0.5
 PERIOD_ANCHOR = 5.0  # weight of a named period's words when choosing among spans (terms weigh 0.5 to 5)
@@ -106,6 +107,7 @@ def _score(
         MEANING * meaning
         + WORDS * _coverage(terms, set(_stems(sentence.text)))
         + CONTEXT * _coverage(terms, context)
+        + KIND * (0.5 if kind == OTHER else float(bool(spans)))
         + RANK / (1 + sentence.rank)
     )
     if kind != OTHER and not spans:

@@ -33,12 +33,12 @@ class Seq2SeqReader:
 
     def load(self) -> "Seq2SeqReader":
         """Load now rather than on the first question; raises ModelNotAvailableError."""
-        _load(self.model_name)
+        _tokenizer(self.model_name), _model(self.model_name)
         return self
 
     def prompt(self, question: str, hits: list[Hit]) -> tuple[str, list[Hit]]:
         """The model input and the passages that fit in it, numbered in the same order."""
-        tokenizer, _ = _load(self.model_name)
+        tokenizer = _tokenizer(self.model_name)
         head = f"{INSTRUCTIONS}\n\nPassages:\n"
         tail = f"\n\nQuestion: {question}\nAnswer:"
         budget = self.max_input_tokens - _length(tokenizer, head + tail) - 1  # 1 for the end-of-sequence token
@@ -60,7 +60,7 @@ class Seq2SeqReader:
     def read(self, question: str, hits: list[Hit]) -> Answer:
         import torch
 
-        tokenizer, model = _load(self.model_name)
+        tokenizer, model = _tokenizer(self.model_name), _model(self.model_name)
         prompt, used = self.prompt(question, hits)
         inputs = tokenizer(prompt, return_tensors="pt", truncation=True, max_length=self.max_input_tokens)
         with torch.inference_mode():
@@ -105,20 +105,26 @@ def _mean_token_probability(model, output) -> float:
 
 
 @lru_cache(maxsize=2)
-def _load(name: str):
-    """Tokenizer and model from a local directory or the local Hugging Face cache, never the network."""
-    try:
-        from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
-    except ImportError:
-        raise ModelNotAvailableError("the seq2seq reader needs transformers; run: pip install transformers") from None
+def _tokenizer(name: str):
+    from transformers import AutoTokenizer
+
+    return _from_local_files(AutoTokenizer, name)
+
+
+@lru_cache(maxsize=2)
+def _model(name: str):
+    from transformers import AutoModelForSeq2SeqLM
+
+    return _from_local_files(AutoModelForSeq2SeqLM, name).eval()
+
+
+def _from_local_files(auto_class, name: str):
+    """``auto_class.from_pretrained`` from a local directory or the local Hugging Face cache, never the network."""
     quiet_transformers()
-    path = os.path.expanduser(name)
     try:
-        tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
-        model = AutoModelForSeq2SeqLM.from_pretrained(path, local_files_only=True).eval()
+        return auto_class.from_pretrained(os.path.expanduser(name), local_files_only=True)
     except Exception as error:  # OSError, ValueError, EnvironmentError from transformers and the hub client
         raise ModelNotAvailableError(
             f"seq2seq model {name!r} is not available offline ({type(error).__name__}); put a checkpoint "
             "(for example flan-t5-base) in a local directory and pass --model DIR, or use --reader extractive"
         ) from None
-    return tokenizer, model

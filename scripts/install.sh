@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Create .venv at the repo root and install the project into it. Safe to run again: it does
+# nothing when pyproject.toml has not changed since the last install.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON=${PYTHON:-python3}
+if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+  echo "rag needs Python 3.11 or newer; set PYTHON=/path/to/python3.11 and run again" >&2
+  exit 1
+fi
+[ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+
+stamp=".venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)"
+if [ ! -f "$stamp" ]; then
+  echo "Installing rag and its dependencies into .venv (a few minutes the first time)..." >&2
+  .venv/bin/python -m pip install --quiet --upgrade pip
+  # The CPU build of torch first: asked for alone it comes from the local wheel or the CPU index,
+  # never the multi-gigabyte CUDA build.
+  .venv/bin/python -m pip install --quiet "torch==2.13.0"
+  .venv/bin/python -m pip install --quiet -e ".[dev]"
+  rm -f .venv/.installed-*
+  touch "$stamp"
+fi

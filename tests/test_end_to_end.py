@@ -1,0 +1,84 @@
+"""Questions written from the articles, answered over the real corpus with the real MiniLM embedder.
+
+Each must be answered with an accepted answer and cite the article it comes from; questions the
+archive cannot answer must be withheld.
+"""
+
+import re
+
+import pytest
+
+QUESTIONS = [
+    ("How far did the March 2023 missiles fly?", ["200 miles"], "003_d7b843a5570d7940"),
+    ("What did Seoul call the launch?", ["grave provocation"], "000_8214d5b1d865915a"),
+    ("How many U.S. troops does South Korea host?", ["28,000"], "000_8214d5b1d865915a"),
+    ("Who is the spokesman for the U.S. Indo-Pacific Command?", ["Mike Kafka"], "002_94b3c17b0885c028"),
+    ("From which town were the missiles launched that flew 385 miles?", ["Jangyon"], "000_8214d5b1d865915a"),
+    ("How far did the missiles launched from Kusong fly?", ["420 kilometers", "270 kilometers"], "004_56a94f60d051a7dc"),
+    ("At what altitude did the missiles fly in March 2021?", ["60 kilometers"], "002_94b3c17b0885c028"),
+    ("How many missiles did North Korea fire in 2022?", ["70"], "003_d7b843a5570d7940"),
+    ("Who is the U.S. ambassador to the U.N.?", ["Thomas-Greenfield"], "003_d7b843a5570d7940"),
+    ("Where is the Nimitz due to dock?", ["Busan"], "003_d7b843a5570d7940"),
+    ("Who contributed to the ABC News report?", ["Martha Raddatz"], "002_94b3c17b0885c028"),
+    ("Until when are the military drills expected to continue?", ["March 23"], "000_8214d5b1d865915a"),
+    ("What time was the first missile launched from Kusong?", ["4:29"], "004_56a94f60d051a7dc"),
+    ("Who did Noh Kyu-duk meet?", ["Sung Kim"], "001_1847a96a2c4d2b8a"),
+]
+UNANSWERABLE = [
+    "How many missiles did Iran launch?",
+    "Who is the defense minister of Japan?",
+    "How far did the missiles fly in 2024?",
+]
+
+
+def _normal(text: str) -> str:
+    return re.sub(r"\s+", " ", text.lower())
+
+
+@pytest.mark.parametrize("question, accepted, doc_id", QUESTIONS, ids=[q for q, _, _ in QUESTIONS])
+def test_answers_with_the_right_article_cited(real_qa, question, accepted, doc_id):
+    answer = real_qa.ask(question)
+    assert not answer.abstained, f"withheld (confidence {answer.score:.2f})"
+    assert any(_normal(a) in _normal(answer.text) for a in accepted), answer.text
+    assert answer.citations[0].doc_id == doc_id
+    citation = answer.citations[0]
+    document = real_qa.index.documents[citation.doc_id]
+    assert document.text[citation.start : citation.end] == citation.quote  # the quote is exact
+    assert any(_normal(a) in _normal(citation.quote) for a in accepted)  # and holds the answer
+    assert len(answer.text) <= len(citation.quote)
+
+
+@pytest.mark.parametrize("question", UNANSWERABLE)
+def test_withholds_what_the_archive_does_not_say(real_qa, question):
+    answer = real_qa.ask(question)
+    assert answer.abstained and answer.citations == ()
+    assert "does not say" in answer.text
+
+
+def test_the_flagship_answer_cites_title_date_and_sentence(real_qa):
+    answer = real_qa.ask("How far did the March 2023 missiles fly?").to_dict()
+    citation = answer["citations"][0]
+    assert citation["date"] == "2023-03-27" and citation["title"].startswith("North Korea continued to upstage")
+    assert "traveled more than 200 miles" in citation["quote"]
+    assert set(answer) == {"question", "answer", "abstained", "citations", "passages", "reader", "score", "timings_ms"}
+
+
+def test_date_filters_keep_only_articles_in_range(real_qa):
+    answer = real_qa.ask("How far did the missiles fly?", since="2021-01-01", until="2021-12-31")
+    assert answer.passages and all(hit.date and hit.date.year == 2021 for hit in answer.passages)
+    if not answer.abstained:
+        assert answer.citations[0].doc_id == "002_94b3c17b0885c028" and "450 kilometers" in answer.text
+
+
+def test_a_named_period_prefers_articles_dated_in_it(real_qa):
+    hits = real_qa.ask("How far did the missiles fly in March 2021?").passages
+    assert hits[0].chunk.doc_id == "002_94b3c17b0885c028" and hits[0].period_match == "inside"
+
+
+def test_first_ask_builds_a_missing_index(tmp_path, corpus_dir, real_embedder):
+    from rag.config import Config
+    from rag.pipeline import QA
+
+    qa = QA(tmp_path / "fresh-index", corpus_dir, Config(reader="extractive"), embedder=real_embedder)
+    answer = qa.ask("Where is the Nimitz due to dock?")
+    assert (tmp_path / "fresh-index" / "manifest.json").exists() and "Busan" in answer.text
