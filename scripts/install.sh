@@ -13,12 +13,14 @@ fi
 
 stamp=".venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)"
 if [ ! -f "$stamp" ]; then
-  echo "Installing rag and its dependencies into .venv (a few minutes the first time)..." >&2
-  .venv/bin/python -m pip install --quiet --upgrade pip
-  # The CPU build of torch first: asked for alone it comes from the local wheel or the CPU index,
-  # never the multi-gigabyte CUDA build.
-  .venv/bin/python -m pip install --quiet "torch==2.13.0"
-  .venv/bin/python -m pip install --quiet -e ".[dev]"
+  echo "Installing rag and its dependencies into .venv (a few minutes the first time; log: .venv/install.log)..." >&2
+  {
+    .venv/bin/python -m pip install --upgrade pip &&
+    # The CPU build of torch first: asked for alone it comes from the local wheel or the CPU index,
+    # never the multi-gigabyte CUDA build.
+    .venv/bin/python -m pip install "torch==2.13.0" &&
+    .venv/bin/python -m pip install -e ".[dev]"
+  } > .venv/install.log 2>&1 || { tail -n 40 .venv/install.log >&2; echo "install failed; see .venv/install.log" >&2; exit 1; }
   rm -f .venv/.installed-*
   touch "$stamp"
 fi
