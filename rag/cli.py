@@ -44,6 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--until", help="only articles dated on or before YYYY-MM-DD (undated articles are left out)")
     ask.add_argument("--reader", choices=READERS, help="auto (default): seq2seq if its model is on disk, else extractive")
     ask.add_argument("--model", help="seq2seq checkpoint directory or cached model id (implies --reader seq2seq)")
+    ask.add_argument("--abstain-threshold", type=float, metavar="X",
+                     help="withhold answers whose confidence is below X, 0 to 1 (default: 0.5)")
     ask.add_argument("--json", action="store_true", help="print JSON (JSON lines with -)")
     return parser
 
@@ -83,7 +85,9 @@ def _ask(args) -> int:
     from rag.pipeline import QA
 
     reader = "seq2seq" if args.model and not args.reader else args.reader
-    config = from_env().replace(reader=reader, seq2seq_model=args.model, top_k=args.top_k)
+    config = from_env().replace(
+        reader=reader, seq2seq_model=args.model, top_k=args.top_k, abstain_threshold=args.abstain_threshold
+    )
     qa = QA(args.index, config=config)
     if not (qa.index_dir / MANIFEST).exists():
         raise IndexNotFoundError(f"no index in {args.index}; build one first with: rag index --index {args.index}")

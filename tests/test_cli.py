@@ -65,6 +65,13 @@ def test_bad_questions_get_a_one_line_error(run, real_index_dir, question, messa
     assert err.count("\n") == 1 and message in err
 
 
+def test_the_abstention_threshold_is_a_flag(run, real_index_dir):
+    question = ("ask", "Where is the Nimitz due to dock?", "--index", str(real_index_dir), "--json")
+    assert json.loads(run(*question, "--abstain-threshold", "0.99")[1])["abstained"] is True
+    assert json.loads(run(*question, "--abstain-threshold", "0")[1])["answer"] == "Busan"
+    assert "between 0 and 1" in run(*question, "--abstain-threshold", "2")[2]
+
+
 def test_bad_dates_and_reversed_ranges(run, real_index_dir):
     assert "YYYY-MM-DD" in run("ask", "q?", "--index", str(real_index_dir), "--since", "March")[2]
     assert "swap them" in run("ask", "q?", "--index", str(real_index_dir), "--since", "2023-01-01", "--until", "2022-01-01")[2]
