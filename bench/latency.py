@@ -44,8 +44,7 @@ def main() -> None:
     started = time.perf_counter()
     build_index(REPO / "corpus", index_dir, Config(), progress=False)
     built = time.perf_counter()
-    qa = QA(index_dir, REPO / "corpus", Config(reader="extractive"))
-    qa.index, qa.reader  # noqa: B018 - load index and models now
+    qa = QA(index_dir, REPO / "corpus", Config(reader="extractive")).load()
     loaded = time.perf_counter()
 
     lines = [

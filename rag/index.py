@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.chunking import chunk_document
+from rag.chunking import chunk_document, word_count
 from rag.config import Config
 from rag.corpus import Skipped, fingerprint, load_corpus
 from rag.embedding import Embedder, SentenceTransformerEmbedder
@@ -178,8 +178,7 @@ def _reusable(previous: Index | None, documents: list[Document]) -> dict[str, tu
 
 
 def _token_counter(embedder: Embedder):
-    from rag.chunking import word_count
-
+    """The embedder's own tokenizer when it has one, so chunks fit its input limit."""
     return getattr(embedder, "count_tokens", word_count)
 
 

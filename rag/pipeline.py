@@ -30,6 +30,7 @@ class QA:
         self._reader = reader
         self._index: Index | None = None
         self._retriever: HybridRetriever | None = None
+        self._loaded = False
 
     @property
     def index(self) -> Index:
@@ -38,8 +39,15 @@ class QA:
                 build_index(self.corpus_dir, self.index_dir, self.config, self.embedder)
             self._index = load_index(self.index_dir, self.config)
             self._retriever = HybridRetriever(self._index, self.embedder, self.config)
-            self.embedder.embed(["warm-up"])  # load the model now, so answer timings measure answering
         return self._index
+
+    def load(self) -> "QA":
+        """Load (or build) the index and the models now instead of on the first question."""
+        if not self._loaded:
+            _ = (self.index, self.reader)  # the properties load on access
+            self.embedder.embed(["warm-up"])  # so that answer timings measure answering, not model loading
+            self._loaded = True
+        return self
 
     @property
     def reader(self) -> Reader:
@@ -54,11 +62,10 @@ class QA:
         since, until = _as_date(since, "since"), _as_date(until, "until")
         if since and until and since > until:
             raise InvalidInputError(f"--since {since} is after --until {until}; swap them")
-        top_k = top_k or self.config.top_k
+        top_k = self.config.top_k if top_k is None else top_k
         if top_k < 1:
             raise InvalidInputError(f"top-k {top_k} must be at least 1")
-        self.index, self.reader  # noqa: B018 - load before timing, so timings measure answering only
-
+        self.load()
         ready = time.perf_counter()
         hits = self._retriever.search(question, top_k, since, until)
         retrieved = time.perf_counter()

@@ -39,7 +39,7 @@ class HybridRetriever:
         until: date | None = None,
         today: date | None = None,
     ) -> list[Hit]:
-        top_k = top_k or self.config.top_k
+        top_k = self.config.top_k if top_k is None else top_k
         allowed = self._date_mask(since, until)
         depth = self.config.candidates if allowed is None else len(self.index)
         dense_rows = self._dense(question, depth, allowed)

@@ -72,7 +72,8 @@ def build_tiny_t5(directory: Path, steps: int = 300) -> Path:
 
 def _prompts_without_tokenizer(hits: list[Hit]) -> list[str]:
     """Every word the prompts will contain, for the tokenizer's vocabulary."""
-    from rag.readers.base import numbered_passages
+    from rag.readers.base import passage_line
     from rag.readers.seq2seq import INSTRUCTIONS
 
-    return [f"{INSTRUCTIONS}\n\nPassages:\n{numbered_passages(hits)}\n\nQuestion: {q}\nAnswer:" for q in TRAINING]
+    passages = "\n".join(passage_line(number, hit) for number, hit in enumerate(hits, 1))
+    return [f"{INSTRUCTIONS}\n\nPassages:\n{passages}\n\nQuestion: {q}\nAnswer:" for q in TRAINING]

@@ -31,14 +31,10 @@ class Reader(Protocol):
         ...
 
 
-def numbered_passages(hits: list[Hit]) -> str:
-    """The passages as a reader model sees them: ``[n] (title, date) text``, one per line."""
-    return "\n".join(f"[{number}] {passage_header(hit)} {hit.chunk.text}" for number, hit in enumerate(hits, 1))
-
-
-def passage_header(hit: Hit) -> str:
+def passage_line(number: int, hit: Hit) -> str:
+    """A passage as a reader model sees it: ``[n] (title, date) text``."""
     dated = f", {hit.date.isoformat()}" if hit.date else ""
-    return f"({hit.title[:80]}{dated})"
+    return f"[{number}] ({hit.title[:80]}{dated}) {hit.chunk.text}"
 
 
 def parse_markers(text: str, passage_count: int) -> tuple[str, list[int]]:

@@ -13,7 +13,7 @@ from functools import lru_cache
 
 from rag.embedding import quiet_transformers
 from rag.errors import ModelNotAvailableError
-from rag.readers.base import best_supported_passage, parse_markers, passage_header, supporting_citation
+from rag.readers.base import best_supported_passage, parse_markers, passage_line, supporting_citation
 from rag.types import Answer, Hit
 
 INSTRUCTIONS = (
@@ -44,7 +44,7 @@ class Seq2SeqReader:
         budget = self.max_input_tokens - _length(tokenizer, head + tail) - 1  # 1 for the end-of-sequence token
         lines, used = [], []
         for hit in hits:
-            line = f"[{len(used) + 1}] {passage_header(hit)} {hit.chunk.text}\n"
+            line = passage_line(len(used) + 1, hit) + "\n"
             room = budget - _length(tokenizer, line)
             if room < 0:
                 line = _truncate(tokenizer, line, budget)

@@ -1,0 +1,114 @@
+"""Hybrid retrieval and the pipeline around it, on deterministic fakes (no model needed)."""
+
+from datetime import date
+
+import pytest
+
+from rag.config import Config
+from rag.errors import InvalidInputError
+from rag.index import build_index, load_index
+from rag.pipeline import ABSTENTION, QA
+from rag.retrieval import HybridRetriever
+from rag.types import Answer, Citation
+
+from tests.fakes import HashEmbedder
+
+ARTICLES = {
+    "a_2021": "date 2021-03-25\nThe missiles flew 450 kilometers into the East Sea. Officials confirmed it.",
+    "b_2023": "date 2023-03-27\nThe missiles traveled more than 200 miles before landing. Seoul protested.",
+    "c_undated": "Diplomats met in Hanoi to discuss sanctions. The talks ended without a deal.",
+    "d_2019": "date 2019-05-09\nA satellite launch was announced for the autumn. Engineers prepared the site.",
+}
+CONFIG = Config(embedder="hash-embedder", chunk_tokens=40, chunk_overlap_tokens=0)
+
+
+@pytest.fixture
+def index(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for doc_id, text in ARTICLES.items():
+        (corpus / f"{doc_id}.txt").write_text(text)
+    build_index(corpus, tmp_path / "index", CONFIG, HashEmbedder(), progress=False)
+    return load_index(tmp_path / "index", CONFIG)
+
+
+def _search(index, question, **filters):
+    return HybridRetriever(index, HashEmbedder(), CONFIG).search(question, top_k=10, **filters)
+
+
+def test_fused_scores_are_reciprocal_ranks_of_both_lists(index):
+    for hit in _search(index, "missiles traveled miles"):
+        expected = sum(1 / (CONFIG.rrf_k + rank + 1) for rank in (hit.dense_rank, hit.lexical_rank) if rank is not None)
+        assert hit.score == pytest.approx(expected)
+    hits = _search(index, "missiles traveled miles")
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+    assert hits[0].chunk.doc_id == "b_2023" and hits[0].lexical_rank == 0
+
+
+def test_date_filters_keep_only_dated_articles_in_range(index):
+    hits = _search(index, "missiles", since=date(2021, 1, 1), until=date(2021, 12, 31))
+    assert {h.chunk.doc_id for h in hits} == {"a_2021"}
+    assert {h.chunk.doc_id for h in _search(index, "launch", since=date(2020, 1, 1))} <= {"a_2021", "b_2023"}
+
+
+def test_a_named_period_lifts_articles_dated_in_it(index):
+    plain = _search(index, "How far did the missiles fly?")
+    dated = _search(index, "How far did the missiles fly in March 2021?")
+    assert dated[0].chunk.doc_id == "a_2021" and dated[0].period_match == "inside"
+    assert {h.period_match for h in dated} <= {"inside", "outside", "undated"}
+    assert all(h.period_match is None for h in plain)
+    matches = {h.chunk.doc_id: h.period_match for h in dated}
+    assert matches.get("b_2023") in (None, "outside") and matches.get("c_undated") in (None, "undated")
+
+
+class ScriptedReader:
+    """Answers every question with the first passage's first word and a fixed confidence."""
+
+    name = "scripted"
+
+    def __init__(self, score: float):
+        self.score = score
+
+    def read(self, question, hits):
+        chunk = hits[0].chunk
+        citation = Citation(chunk.doc_id, hits[0].title, hits[0].date, chunk.chunk_id, chunk.start, chunk.end, chunk.text)
+        return Answer(question, chunk.text.split()[0], False, (citation,), reader=self.name, score=self.score)
+
+
+@pytest.mark.parametrize("score, abstained", [(0.9, False), (0.5, False), (0.49, True), (0.0, True)])
+def test_answers_below_the_threshold_are_withheld(index, score, abstained):
+    qa = QA(index.directory, config=CONFIG, embedder=HashEmbedder(), reader=ScriptedReader(score))
+    answer = qa.ask("How far did the missiles fly?")
+    assert answer.abstained is abstained and answer.passages
+    assert (answer.text == ABSTENTION) is abstained and (answer.citations == ()) is abstained
+    assert set(answer.timings_ms) == {"load", "retrieve", "read", "total"}
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"question": " "}, "empty"),
+        ({"question": "x" * 1001}, "1,001 characters"),
+        ({"question": "ok?", "since": "yesterday"}, "YYYY-MM-DD"),
+        ({"question": "ok?", "since": "2023-01-02", "until": "2023-01-01"}, "swap"),
+        ({"question": "ok?", "top_k": 0}, "at least 1"),
+    ],
+)
+def test_ask_validates_its_input(index, kwargs, message):
+    qa = QA(index.directory, config=CONFIG, embedder=HashEmbedder(), reader=ScriptedReader(1.0))
+    with pytest.raises(InvalidInputError, match=message):
+        qa.ask(**kwargs)
+
+
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        ({"chunk_overlap_tokens": 200}, "overlap 200 must be .* smaller than chunk size 160"),
+        ({"top_k": 0}, "top-k 0"),
+        ({"reader": "gpt"}, "unknown reader 'gpt'"),
+        ({"abstain_threshold": 1.5}, "between 0 and 1"),
+    ],
+)
+def test_config_is_validated_at_construction(changes, message):
+    with pytest.raises(InvalidInputError, match=message):
+        Config(**changes)
