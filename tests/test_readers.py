@@ -84,6 +84,7 @@ def test_question_types(question, kind):
         ('Seoul called the action "a grave provocation" today.', QUOTE, ["a grave provocation"]),
         ("Japanese Prime Minister Fumio Kishida said so.", PERSON, ["Fumio Kishida"]),
         ("Kim met U.S. President Donald Trump.", PERSON, ["Donald Trump"]),
+        ("Edward made Robert of Jumièges archbishop.", PERSON, ["Robert of Jumièges"]),
         ("The launches took place near Hamhung.", PLACE, ["Hamhung"]),
         ("They launched from the coastal town of Jangyon.", PLACE, ["Jangyon"]),
         ("Officials in Seoul and Washington agreed.", PLACE, ["Seoul", "Washington"]),

@@ -66,7 +66,8 @@ _TIME_PATTERNS = (  # most specific first; the first that matches wins for overl
 _TIME = [re.compile(pattern) for pattern in _TIME_PATTERNS]
 _QUOTED = re.compile(r"[\"“]([^\"”“]{2,120})[\"”]")
 
-_CAPITALISED = r"(?:(?:[A-Z]\.){2,}|[A-Z][A-Za-z]*(?:[-'’][A-Za-z]+)*)"
+_UPPER = "A-ZÀ-ÖØ-Þ"  # capitals of Latin-script names: "Jumièges", "Åland", "Ørsted"
+_CAPITALISED = rf"(?:(?:[{_UPPER}]\.){{2,}}|[{_UPPER}][^\W\d_]*(?:[-'’][^\W\d_]+)*)"
 _PHRASE = re.compile(rf"{_CAPITALISED}(?:(?:\s+(?:of|for|and|the|de|al)){{0,2}}\s+{_CAPITALISED})*")
 _ORG_WORDS = frozenset(
     "agency command ministry committee party council institute institution center centre news staff chiefs "
