@@ -16,6 +16,8 @@ EXAMPLES = """examples:
   rag ask "How far did the March 2023 missiles fly?"
   rag ask "What did Seoul call the launch?" --json
   rag ask - --json < questions.txt            one question per line, JSON lines out
+  rag eval                                    score eval/questions.jsonl, report in eval/results/
+  rag eval --squad ../shared/bench/squad2-dev-subset.json --calibrate eval/questions.jsonl
 """
 
 
@@ -47,6 +49,22 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--abstain-threshold", type=float, metavar="X",
                      help="withhold answers whose confidence is below X, 0 to 1 (default: 0.5)")
     ask.add_argument("--json", action="store_true", help="print JSON (JSON lines with -)")
+
+    evaluate = commands.add_parser("eval", help="measure answers, retrieval, citations, abstention and latency")
+    evaluate.add_argument("file", nargs="?", help="question set, JSON lines (default: eval/questions.jsonl)")
+    evaluate.add_argument("--squad", help="a SQuAD 2.0 JSON file, evaluated over a temporary index of its paragraphs")
+    evaluate.add_argument("--calibrate", metavar="FILE",
+                          help="first choose the abstention threshold that maximises accuracy on FILE, then use it")
+    evaluate.add_argument("--index", default="index", help="index of the corpus the question set is about")
+    evaluate.add_argument("--corpus", default="corpus", help="corpus to build that index from if it is missing")
+    evaluate.add_argument("--reader", choices=READERS, help="reader to evaluate (default: auto)")
+    evaluate.add_argument("--model", help="seq2seq checkpoint directory (implies --reader seq2seq)")
+    evaluate.add_argument("--top-k", type=int, help="passages per question (default: 5)")
+    evaluate.add_argument("--abstain-threshold", type=float, metavar="X", help="withhold answers below X (default: 0.5)")
+    evaluate.add_argument("--out", default="eval/results", help="where report.md, results.json and charts go")
+    evaluate.add_argument("--min-accuracy", type=float, metavar="X", help="exit with 1 when accuracy is below X")
+    evaluate.add_argument("--json", action="store_true", help="print the summaries as JSON")
+    evaluate.add_argument("--quiet", action="store_true", help="no progress bars")
     return parser
 
 
@@ -54,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(message)s", stream=sys.stderr)
     try:
-        return _index(args) if args.command == "index" else _ask(args)
+        return {"index": _index, "ask": _ask, "eval": _eval}[args.command](args)
     except RagError as error:
         print(f"rag: error: {error}", file=sys.stderr)
         return 1
@@ -110,6 +128,51 @@ def _ask(args) -> int:
             continue
         print(json.dumps(answer.to_dict(), ensure_ascii=False) if args.json else _render(answer) + "\n", flush=True)
     return 1 if failures else 0
+
+
+def _eval(args) -> int:
+    import tempfile
+    from pathlib import Path
+
+    from rag.evaluation.runner import run
+
+    reader = "seq2seq" if args.model and not args.reader else args.reader
+    config = from_env().replace(
+        reader=reader, seq2seq_model=args.model, top_k=args.top_k, abstain_threshold=args.abstain_threshold
+    )
+    paths = [args.file or "eval/questions.jsonl"] if args.file or not args.squad else []
+    paths += [args.squad] if args.squad else []
+    with tempfile.TemporaryDirectory(prefix="rag-eval-") as workdir:
+        evaluation = run(paths, config, Path(args.out), Path(workdir), Path(args.index), Path(args.corpus),
+                         calibrate_on=args.calibrate, progress=not args.quiet)
+    for skipped in evaluation.skipped:
+        print(f"rag: warning: {skipped}", file=sys.stderr)
+    calibration = evaluation.calibration
+    if args.json:
+        print(json.dumps({"calibration": calibration, "sets": evaluation.summaries}, indent=2))
+    else:
+        if calibration:
+            print(f"Calibrated on {calibration['set']}: abstention threshold {calibration['threshold']:.2f} "
+                  f"(accuracy there {calibration['accuracy']:.3f}, {calibration['answered']} answered)")
+        for name, summary in evaluation.summaries.items():
+            print(_summary_line(name, summary))
+        print(f"Report: {Path(args.out) / 'report.md'}")
+    below = [name for name, s in evaluation.summaries.items()
+             if args.min_accuracy is not None and s["accuracy"] < args.min_accuracy]
+    for name in below:
+        print(f"rag: accuracy on {name} is {evaluation.summaries[name]['accuracy']:.3f}, below --min-accuracy "
+              f"{args.min_accuracy}", file=sys.stderr)
+    return 1 if below else 0
+
+
+def _summary_line(name: str, s: dict) -> str:
+    r, a, t = s["retrieval"], s["abstention"], s["latency_ms"]
+    return (
+        f"{name}: accuracy {s['accuracy']:.3f} (answerable {s['answerable_accuracy']:.3f}), EM {s['exact_match']:.3f}, "
+        f"F1 {s['f1']:.3f}, recall@5 {r['recall@5']:.3f}, MRR {r['mrr']:.3f}, "
+        f"citation precision {s['citations']['precision']:.3f}, abstention F1 {a['f1']:.3f}, "
+        f"p50 {t['p50']:.0f} ms, p95 {t['p95']:.0f} ms ({s['questions']} questions)"
+    )
 
 
 def _render(answer) -> str:

@@ -57,6 +57,7 @@ def test_citations_carry_article_offsets_of_the_supporting_sentence():
         ("How many missiles were fired?", NUMBER),
         ("When did the drills end?", TIME),
         ("What time were they launched?", TIME),
+        ("Between what times were they launched?", TIME),
         ("Who is the spokesman?", PERSON),
         ("Which official spoke to ABC News?", PERSON),
         ("Where did the missiles land?", PLACE),

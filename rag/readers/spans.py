@@ -19,7 +19,7 @@ _QUESTION_TYPES = (
     (QUOTE, r"\bwhat did .+ (call|describe|label|term|dub)\b|\bhow did .+ (describe|characteri[sz]e|call|label)\b"
             r"|\bwhat (word|words|phrase|term) did\b|\bwhat (was|is) .+ called\b"),
     (DISTANCE, r"\bhow (far|high|deep|long a distance)\b|\b(distance|altitude|range)\b|\bhow many (kilometers|kilometres|miles|km|meters|metres|feet)\b"),
-    (TIME, r"^\s*(when|until when|since when)\b|\b(what|which) (time|day|date|year|month|week)\b|\bat what (time|hour)\b|\bhow long ago\b|\bin what year\b"),
+    (TIME, r"^\s*(when|until when|since when)\b|\b(what|which) (times?|days?|dates?|years?|months?|weeks?)\b|\bat what (time|hour)\b|\bhow long ago\b|\bin what year\b"),
     (NUMBER, r"\bhow (many|much)\b|\b(what|which) (number|percentage|share|amount)\b"),
     (PERSON, r"^\s*who\b|\bwhose\b|\bwho (is|was|were|did|said|told)\b|\b(which|what) (person|official|leader|president|spokesman|spokeswoman|spokesperson|ambassador|envoy|minister|secretary|advisor|adviser|reporter|journalist|expert|fellow|general)\b"),
     (PLACE, r"^\s*where\b|\b(which|what) (place|city|town|country|countries|region|province|site|base|sea|port|area|location|coast|island|peninsula)\b|\bfrom where\b"),

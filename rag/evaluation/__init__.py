@@ -1,0 +1,1 @@
+"""Batch evaluation: question sets, metrics, the harness that runs them through the pipeline, reports."""
