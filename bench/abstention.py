@@ -12,26 +12,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
-import string
 import sys
 import tempfile
 from pathlib import Path
-
-from tqdm import tqdm
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from rag.config import Config  # noqa: E402
-from rag.index import build_index  # noqa: E402
-from rag.pipeline import QA  # noqa: E402
-from rag.squad import read_squad, write_corpus  # noqa: E402
-
-
-def normalise(text: str) -> str:
-    text = "".join(c for c in text.lower() if c not in set(string.punctuation))
-    return " ".join(re.sub(r"\b(a|an|the)\b", " ", text).split())
+from rag.evaluation.runner import open_set  # noqa: E402
+from rag.evaluation.harness import evaluate  # noqa: E402
 
 
 def main() -> None:
@@ -40,21 +30,13 @@ def main() -> None:
     parser.add_argument("--out", default=str(REPO / "docs/abstention-sweep.md"))
     args = parser.parse_args()
 
-    paragraphs, questions = read_squad(args.squad)
-    workdir = Path(tempfile.mkdtemp(prefix="rag-squad-"))
     config = Config(reader="extractive", abstain_threshold=0.0)
-    build_index(write_corpus(paragraphs, workdir / "corpus"), workdir / "index", config, progress=True)
-    qa = QA(workdir / "index", workdir / "corpus", config)
-
-    results = []  # (score, answerable, correct-if-answered)
-    for question in tqdm(questions, desc="Questions", unit="q"):
-        answer = qa.ask(question.question)
-        cited = {citation.doc_id for citation in answer.citations}
-        correct = bool(question.answers) and question.doc_id in cited and any(
-            normalise(gold) in normalise(answer.text) for gold in question.answers
-        )
-        results.append((answer.score, bool(question.answers), correct))
-
+    with tempfile.TemporaryDirectory(prefix="rag-abstention-") as workdir:
+        squad = open_set(args.squad, config, Path(workdir), Path(workdir), Path(workdir), progress=True)
+        results = [
+            (result.score, result.question.answerable, result.question.answerable and result.correct_and_cited())
+            for result in evaluate(squad.qa, squad.questions)
+        ]
     Path(args.out).with_suffix(".json").write_text(json.dumps(results))
     report = sweep(results)
     print(report)
