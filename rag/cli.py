@@ -65,6 +65,13 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--min-accuracy", type=float, metavar="X", help="exit with 1 when accuracy is below X")
     evaluate.add_argument("--json", action="store_true", help="print the summaries as JSON")
     evaluate.add_argument("--quiet", action="store_true", help="no progress bars")
+
+    serve = commands.add_parser("serve", help="serve the chat page (builds the index first if it is missing)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)")
+    serve.add_argument("--port", type=int, default=7860, help="port (default: 7860)")
+    serve.add_argument("--share", action="store_true", help="also create a public Gradio share link")
+    serve.add_argument("--index", default="index", help="index folder (default: index)")
+    serve.add_argument("--corpus", default="corpus", help="corpus folder (default: corpus)")
     return parser
 
 
@@ -72,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(message)s", stream=sys.stderr)
     try:
-        return {"index": _index, "ask": _ask, "eval": _eval}[args.command](args)
+        return {"index": _index, "ask": _ask, "eval": _eval, "serve": _serve}[args.command](args)
     except RagError as error:
         print(f"rag: error: {error}", file=sys.stderr)
         return 1
@@ -163,6 +170,15 @@ def _eval(args) -> int:
         print(f"rag: accuracy on {name} is {evaluation.summaries[name]['accuracy']:.3f}, below --min-accuracy "
               f"{args.min_accuracy}", file=sys.stderr)
     return 1 if below else 0
+
+
+def _serve(args) -> int:
+    try:
+        from rag.ui import launch
+    except ImportError:
+        raise RagError("the chat page needs gradio; run: .venv/bin/pip install -e '.[app]'") from None
+    launch(args.host, args.port, args.share, args.index, args.corpus)
+    return 0
 
 
 def _summary_line(name: str, s: dict) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import tempfile
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -87,6 +88,45 @@ def read_document(path: Path, overrides: dict | None = None) -> Document:
         path=str(path),
         content_hash=hashlib.sha256(raw + json.dumps(overrides, sort_keys=True).encode()).hexdigest(),
     )
+
+
+def add_article(corpus_dir: str | Path, filename: str, data: bytes, max_bytes: int = 5_000_000) -> Path:
+    """Save an uploaded article into the corpus under a safe name; raises CorpusError if it is unfit.
+
+    The name keeps only letters, digits, dots, dashes and underscores, so it cannot leave the
+    corpus directory; the content must read as an article (UTF-8 text, not empty, not binary).
+    """
+    corpus_dir = Path(corpus_dir).resolve()
+    name = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(filename.replace("\\", "/")).name).lstrip("._")[:120]
+    suffix = Path(name).suffix.lower()
+    if suffix not in SUFFIXES or not Path(name).stem:
+        raise CorpusError(f"{filename}: only .txt, .md and .html articles can be added")
+    if len(data) > max_bytes:
+        raise CorpusError(f"{filename}: {len(data):,} bytes is over the {max_bytes:,}-byte limit; split the file")
+    target = corpus_dir / name
+    if target.parent != corpus_dir:
+        raise CorpusError(f"{filename}: not a plain file name")
+    with tempfile.TemporaryDirectory() as scratch:
+        candidate = Path(scratch) / name
+        candidate.write_bytes(data)
+        try:
+            read_document(candidate)  # the same checks as indexing: UTF-8, not binary, not empty
+        except CorpusError as problem:
+            raise CorpusError(f"{filename}: {problem}") from None
+    partial = corpus_dir / f".{name}.part"  # not an article suffix: an index build running now skips it
+    partial.write_bytes(data)
+    partial.replace(target)
+    return target
+
+
+def remove_article(corpus_dir: str | Path, doc_id: str) -> Path:
+    """Delete the article file with this doc id from the corpus; raises CorpusError if there is none."""
+    corpus_dir = Path(corpus_dir).resolve()
+    for path in corpus_files(corpus_dir):
+        if path.stem == doc_id and path.resolve().parent == corpus_dir:
+            path.unlink()
+            return path
+    raise CorpusError(f"no article {doc_id!r} in {corpus_dir}; pick one from the list")
 
 
 def _strip_date_marker(content: str) -> tuple[str, date | None]:

@@ -11,6 +11,7 @@ import pytest
 
 os.environ["HF_HUB_OFFLINE"] = "1"  # belt and braces: any accidental hub call fails at once
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
+os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # the app test must not report usage anywhere
 
 from rag.config import Config  # noqa: E402
 

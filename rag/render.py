@@ -1,0 +1,52 @@
+"""Answers as chat Markdown and source HTML. Every piece of article text is escaped: an article
+holding HTML or script shows it as text."""
+
+from __future__ import annotations
+
+import html
+import re
+
+from rag.types import Answer, Citation, Hit
+
+_MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+!|~>])")
+
+
+def markdown_text(text: str) -> str:
+    """Plain text safe inside Markdown: HTML escaped, Markdown syntax backslash-escaped."""
+    return _MARKDOWN_SPECIALS.sub(r"\\\1", html.escape(text, quote=False))
+
+
+def answer_markdown(answer: Answer) -> str:
+    """The chat message: the answer with numbered citation markers, then one line per source."""
+    if answer.abstained:
+        return f"**Not in the archive.** {markdown_text(answer.text)}"
+    markers = "".join(f" [{number}]" for number in range(1, len(answer.citations) + 1))
+    lines = [f"{markdown_text(answer.text)}{markers}", ""]
+    for number, citation in enumerate(answer.citations, 1):
+        lines.append(f"[{number}] {markdown_text(citation.title)} ({_date(citation)}, `{citation.doc_id}`)")
+    return "\n".join(lines)
+
+
+def sources_html(answer: Answer) -> str:
+    """Each cited passage with its title, date and doc id, the supporting sentence highlighted."""
+    if answer.abstained or not answer.citations:
+        return '<div class="rag-sources"><p>No sources: the answer was withheld.</p></div>'
+    hits = {hit.chunk.chunk_id: hit for hit in answer.passages}
+    blocks = [
+        f'<div class="rag-source"><div class="rag-source-head">[{number}] <b>{html.escape(citation.title)}</b> '
+        f'&middot; {_date(citation)} &middot; <code>{html.escape(citation.doc_id)}</code></div>'
+        f"<p>{_highlighted(citation, hits.get(citation.chunk_id))}</p></div>"
+        for number, citation in enumerate(answer.citations, 1)
+    ]
+    return '<div class="rag-sources">' + "".join(blocks) + "</div>"
+
+
+def _highlighted(citation: Citation, hit: Hit | None) -> str:
+    if hit is None:
+        return f"<mark>{html.escape(citation.quote)}</mark>"
+    text, start, end = hit.chunk.text, citation.start - hit.chunk.start, citation.end - hit.chunk.start
+    return f"{html.escape(text[:start])}<mark>{html.escape(text[start:end])}</mark>{html.escape(text[end:])}"
+
+
+def _date(citation: Citation) -> str:
+    return citation.date.isoformat() if citation.date else "undated"

@@ -1,0 +1,190 @@
+"""The Gradio chat page: answers with numbered sources, date filters, reader choice, corpus management.
+
+``build_ui`` makes the page; ``launch`` serves it. This is the only module that imports gradio.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rag.config import READERS, Config, from_env
+from rag.conversation import resolve_follow_up
+from rag.corpus import add_article, corpus_files, remove_article
+from rag.errors import RagError
+from rag.index import MANIFEST, build_index
+from rag.pipeline import QA
+from rag.render import answer_markdown, sources_html
+
+CSS = """
+.rag-source { border-left: 3px solid #3b6ea5; padding: 4px 10px; margin: 8px 0; }
+.rag-source-head { font-size: 0.9em; margin-bottom: 4px; }
+.rag-source mark { background: #ffe58a; padding: 0 2px; }
+"""
+
+
+@dataclass
+class Library:
+    """The corpus, its index and one QA per (reader, model) choice, shared by every visitor."""
+
+    corpus_dir: Path
+    index_dir: Path
+    config: Config
+    _qas: dict[tuple[str, str], QA] = field(default_factory=dict)
+
+    def qa(self, reader: str, model: str) -> QA:
+        key = (reader, model)
+        if key not in self._qas:
+            config = self.config.replace(reader=reader, seq2seq_model=model or None)
+            self._qas[key] = QA(self.index_dir, self.corpus_dir, config).load()
+        return self._qas[key]
+
+    def reindex(self) -> str:
+        report = build_index(self.corpus_dir, self.index_dir, self.config, progress=True)
+        self._qas.clear()  # the next question loads the new index
+        return report.summary()
+
+    def doc_ids(self) -> list[str]:
+        return [path.stem for path in corpus_files(self.corpus_dir)]
+
+    def status(self, reader: str, model: str) -> str:
+        qa = self.qa(reader, model)
+        manifest = qa.index.manifest
+        return (
+            f"**{manifest['corpus']['documents']}** articles · **{manifest['chunks']}** chunks · "
+            f"embedder `{manifest['embedder']['name']}` · reader **{qa.reader.name}** · "
+            f"index built {manifest['built_at']}"
+        )
+
+
+def answer(library: Library, question: str, history: list, top_k: int, since: str, until: str, reader: str,
+           model: str, previous: str | None):
+    """Chat handler: yields (history, sources html, previous question) as it goes."""
+    question = (question or "").strip()
+    history = list(history or [])
+    if not question:
+        yield history, "", previous
+        return
+    history.append({"role": "user", "content": question})
+    history.append({"role": "assistant", "content": "_Searching the archive…_"})
+    yield history, "", previous
+    resolved = resolve_follow_up(question, previous)
+    try:
+        qa = library.qa(reader, model.strip())
+        history[-1] = {"role": "assistant", "content": "_Reading the passages…_"}
+        yield history, "", previous
+        result = qa.ask(resolved, top_k=int(top_k), since=since.strip() or None, until=until.strip() or None)
+    except RagError as error:
+        history[-1] = {"role": "assistant", "content": f"**Could not answer:** {error}"}
+        yield history, "", previous
+        return
+    note = f"\n\n_(read as: {resolved})_" if resolved != question else ""
+    history[-1] = {"role": "assistant", "content": answer_markdown(result) + note}
+    yield history, sources_html(result), resolved
+
+
+def upload(library: Library, files: list | None, progress=None):
+    """Save uploaded articles (validated) and update the index; returns a status message."""
+    if not files:
+        return "Choose one or more .txt, .md or .html files first."
+    saved, problems = [], []
+    for file in files:
+        path = Path(getattr(file, "name", file))
+        try:
+            saved.append(add_article(library.corpus_dir, path.name, path.read_bytes()).name)
+        except (RagError, OSError) as error:
+            problems.append(str(error))
+    lines = [f"Added {', '.join(saved)}." if saved else "Nothing was added."]
+    if saved:
+        try:
+            lines.append(f"Index updated: {library.reindex()}.")
+        except RagError as error:
+            lines.append(f"Index not updated: {error}")
+    return "\n\n".join(lines + [f"Skipped {problem}" for problem in problems])
+
+
+def remove(library: Library, doc_id: str | None) -> str:
+    if not doc_id:
+        return "Pick an article to remove."
+    try:
+        removed = remove_article(library.corpus_dir, doc_id)
+        return f"Removed {removed.name}. Index updated: {library.reindex()}."
+    except RagError as error:
+        return f"Could not remove {doc_id}: {error}"
+
+
+def build_ui(library: Library):
+    import gradio as gr
+
+    with gr.Blocks(title="News archive QA", analytics_enabled=False) as page:
+        gr.Markdown("## Ask the news archive\nAnswers cite the sentences they rest on; when the archive "
+                    "does not say, the answer says so.")
+        status = gr.Markdown(elem_id="status")
+        with gr.Row():
+            with gr.Column(scale=3):
+                chat = gr.Chatbot(label="Conversation", height=420, elem_id="chat")
+                question = gr.Textbox(label="Question", placeholder="How far did the March 2023 missiles fly?",
+                                      elem_id="question")
+                with gr.Row():
+                    ask = gr.Button("Ask", variant="primary", elem_id="ask")
+                    clear = gr.Button("New conversation")
+                sources = gr.HTML(elem_id="sources")
+            with gr.Column(scale=1):
+                top_k = gr.Slider(1, 20, value=library.config.top_k, step=1, label="Passages to read (top-k)")
+                since = gr.Textbox(label="Since (YYYY-MM-DD)", placeholder="any date")
+                until = gr.Textbox(label="Until (YYYY-MM-DD)", placeholder="any date")
+                reader = gr.Radio(list(READERS), value=library.config.reader, label="Reader")
+                model = gr.Textbox(label="Seq2seq model directory (optional)", value="")
+                with gr.Accordion("Manage the corpus", open=False):
+                    files = gr.File(label="Add articles", file_count="multiple", file_types=[".txt", ".md", ".html"])
+                    add = gr.Button("Add and index")
+                    article = gr.Dropdown(library.doc_ids(), label="Article", allow_custom_value=False)
+                    delete = gr.Button("Remove from corpus and index", variant="stop")
+                    corpus_message = gr.Markdown()
+        previous = gr.State(None)
+
+        def refresh_status(reader_choice, model_path):
+            try:
+                return library.status(reader_choice, model_path.strip())
+            except RagError as error:
+                return f"**Not ready:** {error}"
+
+        def chat_handler(q, history, k, s, u, r, m, prev):
+            for update in answer(library, q, history, k, s, u, r, m, prev):
+                yield ("", *update)
+
+        inputs = [question, chat, top_k, since, until, reader, model, previous]
+        for trigger in (ask.click, question.submit):
+            trigger(chat_handler, inputs, [question, chat, sources, previous], api_visibility="private")
+        clear.click(lambda: ([], "", None), None, [chat, sources, previous], api_visibility="private")
+        for control in (reader, model):
+            control.change(refresh_status, [reader, model], status, api_visibility="private")
+        add.click(lambda f, progress=gr.Progress(track_tqdm=True): upload(library, f), files, corpus_message,
+                  api_visibility="private").then(
+            lambda r, m: (refresh_status(r, m), gr.update(choices=library.doc_ids())), [reader, model], [status, article])
+        delete.click(lambda d, progress=gr.Progress(track_tqdm=True): remove(library, d), article, corpus_message,
+                     api_visibility="private").then(
+            lambda r, m: (refresh_status(r, m), gr.update(choices=library.doc_ids(), value=None)),
+            [reader, model], [status, article])
+        page.load(refresh_status, [reader, model], status, api_visibility="private")
+
+        def ask_api(question: str, top_k: int = 5, since: str = "", until: str = "", reader: str = "auto",
+                    model: str = "") -> dict:
+            """Answer one question; the same JSON object as `rag ask --json`."""
+            result = library.qa(reader, model.strip()).ask(question, top_k=int(top_k), since=since.strip() or None,
+                                                            until=until.strip() or None)
+            return result.to_dict()
+
+        gr.api(ask_api, api_name="ask")
+    return page
+
+
+def launch(host: str = "127.0.0.1", port: int = 7860, share: bool = False, index_dir: str = "index",
+           corpus_dir: str = "corpus", config: Config | None = None) -> None:
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # offline: no usage reporting
+    library = Library(Path(corpus_dir), Path(index_dir), config or from_env())
+    if not (library.index_dir / MANIFEST).exists():
+        print(f"Building the index of {corpus_dir} into {index_dir}…")
+    library.qa(library.config.reader, "")  # build if missing and load models before the first visitor
+    build_ui(library).queue().launch(server_name=host, server_port=port, share=share, css=CSS, show_error=False)

@@ -1,0 +1,121 @@
+"""The chat page served for real: its API from gradio_client, and a real browser (Debian's Chromium
+driven by Playwright) asking the flagship question. Corpus management runs against a real index."""
+
+import shutil
+import socket
+from pathlib import Path
+
+import pytest
+
+from rag.config import Config
+from tests.conftest import CORPUS, REPO
+
+gradio = pytest.importorskip("gradio", reason="the chat page needs the app extra: pip install -e '.[app]'")
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = REPO / "test-artifacts"
+FLAGSHIP = "How far did the March 2023 missiles fly?"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def library(tmp_path_factory, real_index_dir):
+    from rag.ui import Library
+
+    root = tmp_path_factory.mktemp("app")
+    shutil.copytree(CORPUS, root / "corpus")
+    shutil.copytree(real_index_dir, root / "index")
+    return Library(root / "corpus", root / "index", Config(reader="extractive"))
+
+
+@pytest.fixture(scope="module")
+def server(library):
+    from rag.ui import CSS, build_ui
+
+    port = _free_port()
+    page = build_ui(library).queue()
+    page.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, css=CSS, quiet=True)
+    yield f"http://127.0.0.1:{port}/"
+    page.close()
+
+
+def test_the_api_endpoint_answers_from_gradio_client(server):
+    from gradio_client import Client
+
+    answer = Client(server, verbose=False).predict(FLAGSHIP, api_name="/ask")
+    assert "200 miles" in answer["answer"] and answer["abstained"] is False
+    assert answer["citations"][0]["doc_id"] == "003_d7b843a5570d7940"
+    assert answer["citations"][0]["date"] == "2023-03-27"
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (.ci/run installs it)")
+def test_a_real_browser_asks_and_sees_the_cited_answer(server):
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--no-first-run"],
+        )
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.goto(server)
+            page.locator("#status").get_by_text("articles").wait_for(timeout=30_000)
+            page.locator("#question textarea").fill(FLAGSHIP)
+            page.locator("#ask").click()
+            page.locator("#sources mark").first.wait_for(timeout=30_000)
+            chat, sources = page.locator("#chat").inner_text(), page.locator("#sources").inner_text()
+            highlighted = page.locator("#sources mark").first.inner_text()
+            page.screenshot(path=str(ARTIFACTS / "chat.png"), full_page=True)
+        finally:
+            browser.close()
+    assert "more than 200 miles [1]" in chat
+    assert "003_d7b843a5570d7940" in sources and "2023-03-27" in sources
+    assert "traveled more than 200 miles" in highlighted  # the supporting sentence is the highlighted one
+    assert (ARTIFACTS / "chat.png").stat().st_size > 10_000
+
+
+def test_a_follow_up_is_resolved_against_the_previous_question(library):
+    from rag.ui import answer
+
+    *_, (history, _, previous) = answer(library, "Where did the missiles launched from Kusong fly?", [], 5, "", "",
+                                        "extractive", "", None)
+    *_, (history, sources, resolved) = answer(library, "and how far did they fly?", history, 5, "", "",
+                                              "extractive", "", previous)
+    assert resolved.startswith("How far did they fly? (") and "Kusong" in resolved
+    assert "420 kilometers" in history[-1]["content"] and "004_56a94f60d051a7dc" in sources
+    assert len(history) == 4  # the conversation is kept
+
+
+def test_errors_show_as_messages_not_tracebacks(library):
+    from rag.ui import answer
+
+    *_, (history, sources, _) = answer(library, "How far?", [], 5, "last spring", "", "extractive", "", None)
+    assert history[-1]["content"].startswith("**Could not answer:**") and "YYYY-MM-DD" in history[-1]["content"]
+    *_, (history, _, _) = answer(library, "How far?", [], 5, "", "", "seq2seq", "/no/such/model", None)
+    assert "not available offline" in history[-1]["content"] and "Traceback" not in history[-1]["content"]
+
+
+def test_uploading_and_removing_articles_updates_the_index(library, tmp_path):
+    from rag.ui import answer, remove, upload
+
+    article = tmp_path / "sat launch.txt"
+    article.write_text("date 2024-05-27\nNorth Korea said its Malligyong-1 satellite rocket exploded in flight.\n")
+    bad = tmp_path / "photo.txt"
+    bad.write_bytes(b"\x89PNG\x00")
+    message = upload(library, [str(article), str(bad)])
+    assert "Added sat_launch.txt" in message and "1 added" in message and "photo.txt" in message
+    assert "sat_launch" in library.doc_ids()
+    *_, (history, sources, _) = answer(library, "Which satellite rocket exploded?", [], 5, "", "", "extractive", "", None)
+    assert "sat_launch" in sources
+
+    message = remove(library, "sat_launch")
+    assert "Removed sat_launch.txt" in message and "1 removed" in message
+    assert "sat_launch" not in library.doc_ids()

@@ -1,0 +1,103 @@
+"""What the chat page shows: escaped article text, highlighted sentences, follow-ups, safe uploads."""
+
+from datetime import date
+
+import pytest
+
+from rag.conversation import is_follow_up, resolve_follow_up
+from rag.corpus import add_article, load_corpus, remove_article
+from rag.errors import CorpusError
+from rag.render import answer_markdown, markdown_text, sources_html
+from rag.types import Answer, Chunk, Citation, Hit
+
+TEXT = 'Intro. <script>alert("x")</script> The missiles flew 450 km. Outro.'
+
+
+def _answer(abstained=False):
+    chunk = Chunk("evil#0", "evil", 10, 10 + len(TEXT), TEXT)
+    start = TEXT.index("The missiles")
+    citation = Citation("evil", "<b>Title</b>", date(2021, 3, 25), "evil#0", 10 + start,
+                        10 + start + len("The missiles flew 450 km."), "The missiles flew 450 km.")
+    hit = Hit(chunk=chunk, score=1.0, title="<b>Title</b>", date=date(2021, 3, 25))
+    if abstained:
+        return Answer("q", "The archive does not say.", True, (), (hit,))
+    return Answer("q", "450 km <img src=x onerror=alert(1)>", False, (citation,), (hit,))
+
+
+def test_sources_escape_article_html_and_highlight_the_sentence():
+    rendered = sources_html(_answer())
+    assert "<script>" not in rendered and "&lt;script&gt;" in rendered
+    assert "<b>Title</b>" not in rendered and "&lt;b&gt;Title&lt;/b&gt;" in rendered
+    assert "<mark>The missiles flew 450 km.</mark>" in rendered
+    assert "2021-03-25" in rendered and "<code>evil</code>" in rendered
+
+
+def test_chat_message_has_numbered_markers_and_escaped_text():
+    message = answer_markdown(_answer())
+    assert message.splitlines()[0].endswith("[1]") and "<img" not in message and "&lt;img" in message
+    assert "[1] &lt;b&gt;Title&lt;/b&gt; (2021-03-25, `evil`)" in message
+    assert markdown_text("a *b* [c](d)") == r"a \*b\* \[c\]\(d\)"
+
+
+def test_abstentions_are_shown_as_such():
+    answer = _answer(abstained=True)
+    assert answer_markdown(answer).startswith("**Not in the archive.**")
+    assert "withheld" in sources_html(answer) and "<mark>" not in sources_html(answer)
+
+
+@pytest.mark.parametrize(
+    "question, previous, expected",
+    [
+        ("and how high did they fly?", "How far did the March 2023 missiles fly?",
+         "How high did they fly? (March 2023 missiles)"),
+        ("Where did they land?", "How far did the Kusong missiles fly?", "Where did they land? (Kusong missiles fly)"),
+        ("Who is the spokesman for INDOPACOM?", "How far did the missiles fly?", "Who is the spokesman for INDOPACOM?"),
+        ("and where?", None, "and where?"),  # nothing to resolve against
+    ],
+)
+def test_follow_ups_borrow_the_previous_subject(question, previous, expected):
+    assert resolve_follow_up(question, previous) == expected
+
+
+def test_follow_up_detection():
+    assert is_follow_up("And what about Japan?") and is_follow_up("how far did it go?")
+    assert not is_follow_up("How far did the missiles launched from Kusong fly?")
+
+
+@pytest.mark.parametrize(
+    "filename, saved_as",
+    [
+        ("../../etc/passwd.txt", "passwd.txt"),
+        ("..\\..\\windows\\evil.md", "evil.md"),
+        ("my article (final).html", "my_article_final_.html"),
+        (".hidden.txt", "hidden.txt"),
+    ],
+)
+def test_uploads_get_safe_names_inside_the_corpus(tmp_path, filename, saved_as):
+    path = add_article(tmp_path, filename, b"North Korea fired two missiles.")
+    assert path == tmp_path.resolve() / saved_as and path.read_bytes() == b"North Korea fired two missiles."
+    assert [p.name for p in tmp_path.iterdir()] == [saved_as]  # no staging files left behind
+
+
+@pytest.mark.parametrize(
+    "filename, data, message",
+    [
+        ("notes.pdf", b"%PDF", "only .txt, .md and .html"),
+        ("big.txt", b"x" * 5_000_001, "over the 5,000,000-byte limit"),
+        ("latin.txt", "Caf\xe9".encode("latin-1"), "not UTF-8"),
+        ("image.txt", b"\x89PNG\x00\x00", "binary"),
+        ("blank.md", b"  \n", "empty"),
+        (".txt", b"text", "only .txt"),
+    ],
+)
+def test_unfit_uploads_are_refused_and_nothing_is_written(tmp_path, filename, data, message):
+    with pytest.raises(CorpusError, match=message):
+        add_article(tmp_path, filename, data)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_remove_article(corpus_dir):
+    remove_article(corpus_dir, "004_56a94f60d051a7dc")
+    assert "004_56a94f60d051a7dc" not in {d.doc_id for d in load_corpus(corpus_dir)[0]}
+    with pytest.raises(CorpusError, match="no article"):
+        remove_article(corpus_dir, "../corpus")
