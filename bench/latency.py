@@ -23,13 +23,9 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from rag.config import Config  # noqa: E402
+from rag.evaluation.metrics import percentile  # noqa: E402
 from rag.index import build_index  # noqa: E402
 from rag.pipeline import QA  # noqa: E402
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def main() -> None:
@@ -62,7 +58,7 @@ def main() -> None:
         totals = [qa.ask(question).timings_ms["total"] for question in questions]
         label = "1 (cold sentence cache)" if round_number == 1 else str(round_number)
         lines.append(
-            f"| {label} | {percentile(totals, 0.5):.0f} | {percentile(totals, 0.95):.0f} | {max(totals):.0f} "
+            f"| {label} | {percentile(totals, 50):.0f} | {percentile(totals, 95):.0f} | {max(totals):.0f} "
             f"| {statistics.mean(totals):.0f} |"
         )
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -104,15 +104,20 @@ def _index(args) -> int:
     return 0
 
 
+def _answering_config(args):
+    """The config `ask` and `eval` share: env defaults, then flags; --model alone means seq2seq."""
+    reader = "seq2seq" if args.model and not args.reader else args.reader
+    return from_env().replace(
+        reader=reader, seq2seq_model=args.model, top_k=args.top_k, abstain_threshold=args.abstain_threshold
+    )
+
+
 def _ask(args) -> int:
     from rag.errors import IndexNotFoundError
     from rag.index import MANIFEST
     from rag.pipeline import QA
 
-    reader = "seq2seq" if args.model and not args.reader else args.reader
-    config = from_env().replace(
-        reader=reader, seq2seq_model=args.model, top_k=args.top_k, abstain_threshold=args.abstain_threshold
-    )
+    config = _answering_config(args)
     qa = QA(args.index, config=config)
     if not (qa.index_dir / MANIFEST).exists():
         raise IndexNotFoundError(f"no index in {args.index}; build one first with: rag index --index {args.index}")
@@ -143,10 +148,7 @@ def _eval(args) -> int:
 
     from rag.evaluation.runner import run
 
-    reader = "seq2seq" if args.model and not args.reader else args.reader
-    config = from_env().replace(
-        reader=reader, seq2seq_model=args.model, top_k=args.top_k, abstain_threshold=args.abstain_threshold
-    )
+    config = _answering_config(args)
     paths = [args.file or "eval/questions.jsonl"] if args.file or not args.squad else []
     paths += [args.squad] if args.squad else []
     with tempfile.TemporaryDirectory(prefix="rag-eval-") as workdir:

@@ -12,14 +12,11 @@ from __future__ import annotations
 
 import re
 
-from rag.readers.base import content_words
+from rag.readers.base import QUESTION_WORDS, content_words
 
 _OPENERS = re.compile(r"^\s*(?:and|but|so|also|then|what about|how about)\b[\s,]*", re.IGNORECASE)
 _PRONOUNS = frozenset("they them their theirs it its those these he she him his her there that".split())
-_QUESTION_WORDS = frozenset(
-    "how what which who whom whose when where why did does do is are was were has have had far many much long high "
-    "can could would will".split()
-)
+_QUESTION_WORDS = QUESTION_WORDS | {"high"}  # "how high" asks, it names nothing
 _WORD = re.compile(r"[\w'’.-]*\w")
 
 

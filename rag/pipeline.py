@@ -41,6 +41,12 @@ class QA:
             self._retriever = HybridRetriever(self._index, self.embedder, self.config)
         return self._index
 
+    def using(self, **changes) -> "QA":
+        """A QA over the same loaded index and embedder with other answering settings (reader, model)."""
+        other = QA(self.index_dir, self.corpus_dir, self.config.replace(**changes), embedder=self.embedder)
+        other._index, other._retriever = self.index, self._retriever
+        return other
+
     def load(self) -> "QA":
         """Load (or build) the index and the models now instead of on the first question."""
         if not self._loaded:

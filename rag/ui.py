@@ -34,10 +34,13 @@ class Library:
     _qas: dict[tuple[str, str], QA] = field(default_factory=dict)
 
     def qa(self, reader: str, model: str) -> QA:
+        """The QA for this reader choice; all choices share one loaded index (built if missing)."""
         key = (reader, model)
+        if not self._qas:
+            self._qas[(self.config.reader, "")] = QA(self.index_dir, self.corpus_dir, self.config).load()
         if key not in self._qas:
-            config = self.config.replace(reader=reader, seq2seq_model=model or None)
-            self._qas[key] = QA(self.index_dir, self.corpus_dir, config).load()
+            shared = next(iter(self._qas.values()))
+            self._qas[key] = shared.using(reader=reader, seq2seq_model=model or None).load()
         return self._qas[key]
 
     def reindex(self) -> str:

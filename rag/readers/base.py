@@ -17,6 +17,11 @@ log = logging.getLogger(__name__)
 
 _MARKER = re.compile(r"\[\s*(\d+(?:\s*,\s*\d+)*)\s*\]")
 _WORD = re.compile(r"\w+")
+# Words that shape a question but say nothing about its subject.
+QUESTION_WORDS = frozenset(
+    "how what which who whom whose when where why did does do is are was were has have had far many much long "
+    "can could would will".split()
+)
 _STOP = frozenset(
     "a an the of in on at to for from by with and or is are was were be been did do does what which who whom whose "
     "when where why how that this these those it its as about into than after before".split()

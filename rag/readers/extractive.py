@@ -18,10 +18,10 @@ import numpy as np
 
 from rag.embedding import Embedder
 from rag.lexical import tokenize
-from rag.readers.base import cite_sentence, content_words
+from rag.readers.base import QUESTION_WORDS, cite_sentence, content_words
 from rag.readers.spans import ORG, OTHER, PERSON, QUOTE, Span, find_spans, question_type
 from rag.sentences import sentence_spans
-from rag.temporal import find_period
+from rag.temporal import Period, find_period
 from rag.types import Answer, Hit
 
 # Weights of the sentence score (they sum to 1). Meaning and words carry it; holding a span of the
@@ -34,11 +34,8 @@ PERIOD = {"inside": 1.0, "undated": 0.6, "outside": 0.4}  # against a period the
 MISSING_NAMES_FLOOR = 0.5
 PERIOD_ANCHOR = 5.0  # weight of a named period's words when choosing among spans (terms weigh 0.5 to 5)
 _WORD = re.compile(r"[\w'’-]+")
-# Words that shape a question but say nothing about its subject.
-_QUESTION_WORDS = frozenset(
-    "how what which who whom whose when where why did does do is are was were has have had far many much long "
-    "can could would will name named called".split()
-)
+# Words that shape a question but say nothing about its subject ("what is the name of...").
+_QUESTION_WORDS = QUESTION_WORDS | {"name", "named", "called"}
 # "Who confirmed it?" may be answered by an organisation; "Who is the minister?" asks for a person.
 _ASKS_IDENTITY = re.compile(r"^\s*who (is|was|are|were)\b", re.I)
 
@@ -50,6 +47,8 @@ class _Sentence:
     start: int  # offsets in the hit's chunk
     end: int
     text: str
+    stems: frozenset[str]  # of the sentence
+    context: frozenset[str]  # stems of the passage and its title
 
 
 class ExtractiveReader:
@@ -77,7 +76,8 @@ class ExtractiveReader:
         if not sentences:
             return Answer(question=question, text="", abstained=True, reader=self.name)
         kind = question_type(question)
-        base_terms = _weighted_terms(question)
+        period = find_period(question)
+        base_terms = _weighted_terms(question, period)
         names = {term for term, weight in base_terms.items() if weight > 1}
         terms = _with_rarity(base_terms, sentences)
         question_vector = self.embedder.embed([question])[0]
@@ -88,7 +88,7 @@ class ExtractiveReader:
             for spans in [_answer_spans(sentence.text, kind, question)]
         ]
         score, best, spans = max(scored, key=lambda item: item[0])
-        anchors = {**terms, **_period_terms(question)}
+        anchors = {**terms, **_period_terms(period)}
         return Answer(
             question=question,
             text=_nearest_span(best.text, spans, anchors, question) if spans else best.text,
@@ -102,11 +102,10 @@ class ExtractiveReader:
 def _score(
     sentence: _Sentence, meaning: float, terms: dict[str, float], names: set[str], spans: list[Span], kind: str
 ) -> float:
-    context = set(_stems(f"{sentence.hit.title} {sentence.hit.chunk.text}"))
     score = (
         MEANING * meaning
-        + WORDS * _coverage(terms, set(_stems(sentence.text)))
-        + CONTEXT * _coverage(terms, context)
+        + WORDS * _coverage(terms, sentence.stems)
+        + CONTEXT * _coverage(terms, sentence.context)
         + KIND * (0.5 if kind == OTHER else float(bool(spans)))
         + RANK / (1 + sentence.rank)
     )
@@ -115,7 +114,7 @@ def _score(
     score *= PERIOD.get(sentence.hit.period_match, 1.0)
     if names:
         name_weights = {term: terms[term] for term in names}
-        score *= MISSING_NAMES_FLOOR + (1 - MISSING_NAMES_FLOOR) * _coverage(name_weights, context)
+        score *= MISSING_NAMES_FLOOR + (1 - MISSING_NAMES_FLOOR) * _coverage(name_weights, sentence.context)
     return score
 
 
@@ -123,11 +122,13 @@ def _sentences(hits: list[Hit]) -> list[_Sentence]:
     """Every sentence of the passages, each article sentence once (chunks overlap)."""
     seen, found = set(), []
     for rank, hit in enumerate(hits):
+        context = frozenset(_stems(f"{hit.title} {hit.chunk.text}"))
         for start, end in sentence_spans(hit.chunk.text):
             key = (hit.chunk.doc_id, hit.chunk.start + start)
             if key not in seen:
                 seen.add(key)
-                found.append(_Sentence(hit, rank, start, end, hit.chunk.text[start:end]))
+                text = hit.chunk.text[start:end]
+                found.append(_Sentence(hit, rank, start, end, text, frozenset(_stems(text)), context))
     return found
 
 
@@ -135,10 +136,9 @@ def _stems(text: str) -> list[str]:
     return tokenize([text])[0]
 
 
-def _weighted_terms(question: str) -> dict[str, float]:
+def _weighted_terms(question: str, period: Period | None) -> dict[str, float]:
     """Stemmed question terms; names and numbers count double. A named period is left to the
     date machinery, so "in March 2023" does not demand the words "March" and "2023"."""
-    period = find_period(question)
     if period and period.phrase:
         question = question.replace(period.phrase, " ")
     weights: dict[str, float] = {}
@@ -151,20 +151,18 @@ def _weighted_terms(question: str) -> dict[str, float]:
     return weights
 
 
-def _period_terms(question: str) -> dict[str, float]:
+def _period_terms(period: Period | None) -> dict[str, float]:
     """The named period's words, as strong anchors for choosing a span: in "how many missiles in
     2022?", the count next to "2022" is the answer, not the one next to "missiles"."""
-    period = find_period(question)
     return {term: PERIOD_ANCHOR for term in _stems(period.phrase)} if period else {}
 
 
 def _with_rarity(weights: dict[str, float], sentences: list[_Sentence]) -> dict[str, float]:
     """Weights scaled by rarity among the candidate sentences: in an archive about missiles,
     "missile" tells little and "altitude" a lot. A term in no sentence is rarest of all."""
-    stems = [set(_stems(sentence.text)) for sentence in sentences]
-    count = len(stems)
+    count = len(sentences)
     return {
-        term: weight * math.log((count + 1) / (sum(term in s for s in stems) + 0.5))
+        term: weight * math.log((count + 1) / (sum(term in s.stems for s in sentences) + 0.5))
         for term, weight in weights.items()
     }
 

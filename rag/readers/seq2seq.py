@@ -45,14 +45,15 @@ class Seq2SeqReader:
         lines, used = [], []
         for hit in hits:
             line = passage_line(len(used) + 1, hit) + "\n"
-            room = budget - _length(tokenizer, line)
-            if room < 0:
+            length = _length(tokenizer, line)
+            if length > budget:
                 line = _truncate(tokenizer, line, budget)
-                if _length(tokenizer, line) < 16:  # too little left for a useful passage
+                length = _length(tokenizer, line)
+                if length < 16:  # too little left for a useful passage
                     break
             lines.append(line)
             used.append(hit)
-            budget -= _length(tokenizer, line)
+            budget -= length
             if budget <= 0:
                 break
         return head + "".join(lines).rstrip("\n") + tail, used
@@ -72,12 +73,12 @@ class Seq2SeqReader:
         text, cited = parse_markers(generated, len(used))
         if not text or text.lower().strip(" .") in _UNANSWERABLE:
             return Answer(question=question, text=text, abstained=True, reader=self.name)
+        best = best_supported_passage(text, used)
         if not cited:  # the model cited nothing: attach the passage that best supports the answer
-            best = best_supported_passage(text, used)
             cited = [] if best is None else [best]
         citations = tuple(supporting_citation(text, used[index]) for index in cited)
         # An answer sharing no word with any passage is not grounded in the archive: zero confidence.
-        grounded = best_supported_passage(text, used) is not None
+        grounded = best is not None
         return Answer(
             question=question,
             text=text,
