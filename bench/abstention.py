@@ -1,11 +1,12 @@
-"""Measure reader confidence on answerable and unanswerable questions, to choose the abstention threshold.
+"""Measure the answerability probability on answerable and unanswerable questions calibration never saw.
 
     .venv/bin/python bench/abstention.py [--squad ../shared/bench/squad2-dev-subset.json] [--out docs/abstention-sweep.md]
 
-Runs every SQuAD 2.0 question through the real pipeline (MiniLM embedder, extractive reader) with
-abstention switched off, then sweeps the threshold: a question counts as right when an answerable
-one is answered with a gold answer inside the answer and its paragraph cited, or an unanswerable
-one is withheld. Writes the sweep as a Markdown table.
+Runs every SQuAD 2.0 development question through the real pipeline (MiniLM embedder, extractive
+reader) with abstention switched off, then sweeps the threshold: a question counts as right when an
+answerable one is answered strictly right (a gold answer inside an answer of at most 15 words, its
+paragraph cited), or an unanswerable one is withheld. Writes the sweep as a Markdown table, with
+the ROC AUC of the probability for telling right answers from the rest.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="rag-abstention-") as workdir:
         squad = open_set(args.squad, config, Path(workdir), Path(workdir), Path(workdir), progress=True)
         results = [
-            (result.score, result.question.answerable, result.question.answerable and result.correct_and_cited())
+            (result.score, result.question.answerable, result.question.answerable and result.strictly_correct())
             for result in evaluate(squad.qa, squad.questions)
         ]
     Path(args.out).with_suffix(".json").write_text(json.dumps(results))
@@ -49,8 +50,9 @@ Reproduce: `.venv/bin/python bench/abstention.py` (about a minute and a half on 
 
 Every question of the SQuAD 2.0 subset in `../shared/bench/` (87 paragraphs, each one document) is
 asked against the whole corpus with the extractive reader and abstention off; then each threshold
-is applied to the recorded confidences. *Right*: an answerable question answered with a gold answer
-inside the answer and its paragraph cited, or an unanswerable one withheld. *Precision*: the share
+is applied to the recorded answerability probabilities. *Right*: an answerable question answered
+strictly right (a gold answer inside an answer of at most 15 words, its paragraph cited), or an
+unanswerable one withheld. *Precision*: the share
 of given answers that are right. *Balanced*: the mean of the answerable-right rate and the
 unanswerable-withheld rate, so the set's mix does not decide.
 
@@ -83,7 +85,11 @@ def sweep(results: list[tuple[float, bool, bool]]) -> str:
     ]
     # The threshold at which a given answer is most often right; among equals, the one answering more.
     best = max(rows, key=lambda r: (round(r["precision"], 3), -r["threshold"]))
+    from sklearn.metrics import roc_auc_score
+
+    auc = roc_auc_score([correct for _, _, correct in results], [score for score, _, _ in results])
     return "\n".join(lines) + (
+        f"\n\nROC AUC of the probability for a right answer: {auc:.3f}."
         f"\n\n{len(results)} questions, {answerable} answerable. Highest precision of given answers: "
         f"threshold {best['threshold']:.2f} (precision {best['precision']:.3f}, balanced {best['balanced']:.3f}, "
         f"accuracy {best['accuracy']:.3f}).\n"

@@ -17,12 +17,13 @@ from rag.errors import (
     ModelNotAvailableError,
     RagError,
 )
-from rag.types import Answer, Chunk, Citation, Document, Hit
+from rag.query import Query, parse_query
+from rag.types import Answer, Chunk, Citation, Document, Hit, Sentence, ShortAnswer, TypedSpan
 
 __all__ = [
     "QA", "Answer", "Chunk", "Citation", "Config", "CorpusError", "Document", "Hit", "IndexCorruptError",
-    "IndexMismatchError", "IndexNotFoundError", "InvalidInputError", "ModelNotAvailableError", "RagError",
-    "build_index", "load",
+    "IndexMismatchError", "IndexNotFoundError", "InvalidInputError", "ModelNotAvailableError", "Query", "RagError",
+    "Sentence", "ShortAnswer", "TypedSpan", "build_index", "load", "parse_query",
 ]
 
 
@@ -33,11 +34,11 @@ def build_index(corpus_dir="corpus", index_dir="index", config=None, rebuild=Fal
     return _build(corpus_dir, index_dir, config, rebuild=rebuild, progress=progress)
 
 
-def load(index_dir="index", corpus_dir="corpus", config=None):
-    """A QA over the index; see rag.pipeline.load."""
+def load(index_dir="index", config=None, embedder=None):
+    """A QA over an existing index (asking never builds one); see rag.pipeline.load."""
     from rag.pipeline import load as _load
 
-    return _load(index_dir, corpus_dir, config)
+    return _load(index_dir, config, embedder)
 
 
 def __getattr__(name):

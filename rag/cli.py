@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 import textwrap
 
-from rag.config import READERS, from_env
+from rag.config import READERS, Config
 from rag.errors import RagError
 
 EXAMPLES = """examples:
@@ -17,8 +18,18 @@ EXAMPLES = """examples:
   rag ask "What did Seoul call the launch?" --json
   rag ask - --json < questions.txt            one question per line, JSON lines out
   rag eval                                    score eval/questions.jsonl, report in eval/results/
-  rag eval --squad ../shared/bench/squad2-dev-subset.json --calibrate eval/questions.jsonl
+  rag eval --squad ../shared/bench/squad2-dev-subset.json
+  rag calibrate --squad ../shared/bench/squad2-train-10-articles.json   refit the answer ranker and answerability
 """
+
+
+def from_env(environ=None) -> Config:
+    """The default config with overrides from ``RAG_EMBEDDER``, ``RAG_READER``, ``RAG_MODEL``
+    (read here, at the edge, and nowhere in the library)."""
+    environ = os.environ if environ is None else environ
+    return Config().replace(
+        embedder=environ.get("RAG_EMBEDDER"), reader=environ.get("RAG_READER"), seq2seq_model=environ.get("RAG_MODEL"),
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -61,10 +72,23 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--model", help="seq2seq checkpoint directory (implies --reader seq2seq)")
     evaluate.add_argument("--top-k", type=int, help="passages per question (default: 5)")
     evaluate.add_argument("--abstain-threshold", type=float, metavar="X", help="withhold answers below X (default: 0.5)")
+    evaluate.add_argument("--split", choices=("all", "train", "test"), default="all",
+                          help="only the questions of this split (test: held out from `rag calibrate`; default: all)")
     evaluate.add_argument("--out", default="eval/results", help="where report.md, results.json and charts go")
     evaluate.add_argument("--min-accuracy", type=float, metavar="X", help="exit with 1 when accuracy is below X")
     evaluate.add_argument("--json", action="store_true", help="print the summaries as JSON")
     evaluate.add_argument("--quiet", action="store_true", help="no progress bars")
+
+    calibrate = commands.add_parser(
+        "calibrate", help="fit the answer ranker and answerability model on SQuAD training data and an eval split")
+    calibrate.add_argument("--squad", default="../shared/bench/squad2-train-10-articles.json",
+                           help="SQuAD 2.0 training file (default: ../shared/bench/squad2-train-10-articles.json)")
+    calibrate.add_argument("--eval-set", default="eval/questions.jsonl",
+                           help="question set whose split=train questions are also learned from ('' for none)")
+    calibrate.add_argument("--corpus", default="corpus", help="corpus the eval set is about (default: corpus)")
+    calibrate.add_argument("--out", help="where to write the weights (default: the package's rag/answers/weights.json)")
+    calibrate.add_argument("--json", action="store_true", help="print what was fitted as JSON")
+    calibrate.add_argument("--quiet", action="store_true", help="no progress bars")
 
     serve = commands.add_parser("serve", help="serve the chat page (builds the index first if it is missing)")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)")
@@ -79,7 +103,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(message)s", stream=sys.stderr)
     try:
-        return {"index": _index, "ask": _ask, "eval": _eval, "serve": _serve}[args.command](args)
+        commands = {"index": _index, "ask": _ask, "eval": _eval, "calibrate": _calibrate, "serve": _serve}
+        return commands[args.command](args)
     except RagError as error:
         print(f"rag: error: {error}", file=sys.stderr)
         return 1
@@ -113,14 +138,9 @@ def _answering_config(args):
 
 
 def _ask(args) -> int:
-    from rag.errors import IndexNotFoundError
-    from rag.index import MANIFEST
-    from rag.pipeline import QA
+    from rag.pipeline import load
 
-    config = _answering_config(args)
-    qa = QA(args.index, config=config)
-    if not (qa.index_dir / MANIFEST).exists():
-        raise IndexNotFoundError(f"no index in {args.index}; build one first with: rag index --index {args.index}")
+    qa = load(args.index, _answering_config(args))
     if args.question != "-":
         answer = qa.ask(args.question, since=args.since, until=args.until)
         print(json.dumps(answer.to_dict(), indent=2, ensure_ascii=False) if args.json else _render(answer))
@@ -153,7 +173,7 @@ def _eval(args) -> int:
     paths += [args.squad] if args.squad else []
     with tempfile.TemporaryDirectory(prefix="rag-eval-") as workdir:
         evaluation = run(paths, config, Path(args.out), Path(workdir), Path(args.index), Path(args.corpus),
-                         calibrate_on=args.calibrate, progress=not args.quiet)
+                         calibrate_on=args.calibrate, progress=not args.quiet, split=args.split)
     for skipped in evaluation.skipped:
         print(f"rag: warning: {skipped}", file=sys.stderr)
     calibration = evaluation.calibration
@@ -167,11 +187,36 @@ def _eval(args) -> int:
             print(_summary_line(name, summary))
         print(f"Report: {Path(args.out) / 'report.md'}")
     below = [name for name, s in evaluation.summaries.items()
-             if args.min_accuracy is not None and s["accuracy"] < args.min_accuracy]
+             if args.min_accuracy is not None and s["strict_accuracy"] < args.min_accuracy]
     for name in below:
-        print(f"rag: accuracy on {name} is {evaluation.summaries[name]['accuracy']:.3f}, below --min-accuracy "
+        print(f"rag: strict accuracy on {name} is {evaluation.summaries[name]['strict_accuracy']:.3f}, below --min-accuracy "
               f"{args.min_accuracy}", file=sys.stderr)
     return 1 if below else 0
+
+
+def _calibrate(args) -> int:
+    import tempfile
+    from pathlib import Path
+
+    from rag.answers.training import train
+    from rag.config import DEFAULT_WEIGHTS
+
+    squad = Path(args.squad)
+    if not squad.is_file():
+        raise RagError(f"SQuAD training file {squad} not found; pass --squad PATH (the repo's ../shared/bench has one)")
+    eval_set = Path(args.eval_set) if args.eval_set else None
+    out = Path(args.out) if args.out else DEFAULT_WEIGHTS
+    with tempfile.TemporaryDirectory(prefix="rag-calibrate-") as workdir:
+        models = train(squad, eval_set, Path(args.corpus), Path(workdir), from_env(), out, progress=not args.quiet)
+    models.save(out)
+    if args.json:
+        print(json.dumps({"weights": str(out), "trained_on": models.trained_on}, indent=2))
+    else:
+        fitted = models.trained_on
+        print(f"Wrote {out}: ranker on {fitted['ranker_candidates']:,} candidates of {fitted['ranker_questions']:,} "
+              f"questions, answerability on {fitted['answerability_rows']:,} askings, threshold {models.threshold:.2f}. "
+              "Measure on held-out data: rag eval --split test; rag eval --squad ../shared/bench/squad2-dev-subset.json")
+    return 0
 
 
 def _serve(args) -> int:
@@ -179,16 +224,17 @@ def _serve(args) -> int:
         from rag.ui import launch
     except ImportError:
         raise RagError("the chat page needs gradio; run: .venv/bin/pip install -e '.[app]'") from None
-    launch(args.host, args.port, args.share, args.index, args.corpus)
+    launch(args.host, args.port, args.share, args.index, args.corpus, from_env())
     return 0
 
 
 def _summary_line(name: str, s: dict) -> str:
     r, a, t = s["retrieval"], s["abstention"], s["latency_ms"]
     return (
-        f"{name}: accuracy {s['accuracy']:.3f} (answerable {s['answerable_accuracy']:.3f}), EM {s['exact_match']:.3f}, "
+        f"{name}: strict accuracy {s['strict_accuracy']:.3f}, accuracy {s['accuracy']:.3f} (answerable {s['answerable_accuracy']:.3f}), EM {s['exact_match']:.3f}, "
         f"F1 {s['f1']:.3f}, recall@5 {r['recall@5']:.3f}, MRR {r['mrr']:.3f}, "
-        f"citation precision {s['citations']['precision']:.3f}, abstention F1 {a['f1']:.3f}, "
+        f"citation precision {s['citations']['precision']:.3f}, abstention P/R/F1 {a['precision']:.3f}/"
+        f"{a['recall']:.3f}/{a['f1']:.3f}, "
         f"p50 {t['p50']:.0f} ms, p95 {t['p95']:.0f} ms ({s['questions']} questions)"
     )
 
@@ -199,7 +245,7 @@ def _render(answer) -> str:
         dated = citation.date.isoformat() if citation.date else "undated"
         lines.append(f"[{number}] {citation.title[:90]} ({citation.doc_id}, {dated})")
         lines.extend(textwrap.wrap(f"\u201c{citation.quote}\u201d", width=96, initial_indent="    ", subsequent_indent="    "))
-    lines.append(f"({answer.reader} reader, confidence {answer.score:.2f}, {answer.timings_ms.get('total', 0):.0f} ms)")
+    lines.append(f"({answer.reader} reader, probability right {answer.score:.2f}, {answer.timings_ms.get('total', 0):.0f} ms)")
     return "\n".join(lines)
 
 

@@ -7,12 +7,15 @@ knows what built it and a mismatched load can say exactly what differs.
 from __future__ import annotations
 
 import dataclasses
-import os
 from dataclasses import dataclass
+
+from pathlib import Path
 
 from rag.errors import InvalidInputError
 
 READERS = ("auto", "extractive", "seq2seq")
+# The candidate ranker and answerability weights `rag calibrate` fitted, shipped with the package.
+DEFAULT_WEIGHTS = Path(__file__).with_name("answers") / "weights.json"
 
 
 @dataclass(frozen=True)
@@ -38,9 +41,12 @@ class Config:
     # flan-t5 reads 512 tokens; answers are a few words, so 32 new tokens is ample.
     max_input_tokens: int = 512
     max_new_tokens: int = 32
-    # Below this reader confidence the answer is withheld. Chosen from measurements recorded in
-    # docs/abstention.md (`python bench/abstention.py` reproduces them).
-    abstain_threshold: float = 0.5
+    # Below this probability that the answer is right (the learned answerability model) the answer
+    # is withheld. None: the threshold `rag calibrate` chose with the weights, where strict accuracy
+    # on its training questions peaked (docs/evaluation.md shows it on data calibration never saw).
+    abstain_threshold: float | None = None
+    # The learned candidate ranker and answerability weights; `rag calibrate` writes them.
+    answer_weights: str = str(DEFAULT_WEIGHTS)
     # Questions are sentences; anything longer is a paste error, not a question.
     max_question_chars: int = 1000
 
@@ -56,7 +62,7 @@ class Config:
             raise InvalidInputError(f"top-k {self.top_k} must be at least 1")
         if self.reader not in READERS:
             raise InvalidInputError(f"unknown reader {self.reader!r}; choose one of {', '.join(READERS)}")
-        if not 0.0 <= self.abstain_threshold <= 1.0:
+        if self.abstain_threshold is not None and not 0.0 <= self.abstain_threshold <= 1.0:
             raise InvalidInputError(f"abstain threshold {self.abstain_threshold} must lie between 0 and 1")
 
     def index_settings(self) -> dict:
@@ -70,13 +76,3 @@ class Config:
     def replace(self, **changes) -> "Config":
         """A copy with the given fields changed; ``None`` values are ignored (unset CLI flags)."""
         return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
-
-
-def from_env(environ: dict | None = None) -> Config:
-    """The default config with overrides from ``RAG_EMBEDDER``, ``RAG_READER``, ``RAG_MODEL``."""
-    environ = os.environ if environ is None else environ
-    return Config().replace(
-        embedder=environ.get("RAG_EMBEDDER"),
-        reader=environ.get("RAG_READER"),
-        seq2seq_model=environ.get("RAG_MODEL"),
-    )

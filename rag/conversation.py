@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from rag.readers.base import QUESTION_WORDS, content_words
+from rag.text import QUESTION_WORDS, content_words
 
 _OPENERS = re.compile(r"^\s*(?:and|but|so|also|then|what about|how about)\b[\s,]*", re.IGNORECASE)
 _PRONOUNS = frozenset("they them their theirs it its those these he she him his her there that".split())

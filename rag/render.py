@@ -20,8 +20,9 @@ def answer_markdown(answer: Answer) -> str:
     """The chat message: the answer with numbered citation markers, then one line per source."""
     if answer.abstained:
         return f"**Not in the archive.** {markdown_text(answer.text)}"
-    markers = "".join(f" [{number}]" for number in range(1, len(answer.citations) + 1))
-    lines = [f"{markdown_text(answer.text)}{markers}", ""]
+    # Several matching events carry their own markers in the text; one answer gets them appended.
+    markers = "" if answer.answers else "".join(f" [{number}]" for number in range(1, len(answer.citations) + 1))
+    lines = [f"{markdown_text(answer.text)}{markers}", "", f"_probability it is right: {answer.score:.2f}_", ""]
     for number, citation in enumerate(answer.citations, 1):
         lines.append(f"[{number}] {markdown_text(citation.title)} ({_date(citation)}, `{citation.doc_id}`)")
     return "\n".join(lines)
@@ -44,7 +45,10 @@ def sources_html(answer: Answer) -> str:
 def _highlighted(citation: Citation, hit: Hit | None) -> str:
     if hit is None:
         return f"<mark>{html.escape(citation.quote)}</mark>"
-    text, start, end = hit.chunk.text, citation.start - hit.chunk.start, citation.end - hit.chunk.start
+    # A sentence may run past its chunk's edges; the highlight stays inside the shown passage.
+    text = hit.chunk.text
+    start = min(max(citation.start - hit.chunk.start, 0), len(text))
+    end = min(max(citation.end - hit.chunk.start, start), len(text))
     return f"{html.escape(text[:start])}<mark>{html.escape(text[start:end])}</mark>{html.escape(text[end:])}"
 
 

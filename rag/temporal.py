@@ -49,6 +49,25 @@ class Period:
         return any(name in text for name in names)
 
 
+    def mentioned_without_year(self, text: str) -> bool:
+        """Whether ``text`` names this period's month (and day, for a day) with no year: "until March 23"."""
+        if self.granularity == "year":
+            return False
+        names = (calendar.month_name[self.start.month], calendar.month_abbr[self.start.month] + ".")
+        if self.granularity == "month":
+            return any(re.search(rf"\b{re.escape(name)}", text) for name in names)
+        return any(re.search(rf"\b{re.escape(name)}\s+{self.start.day}\b", text) for name in names)
+
+    def fit(self, day: date | None, text: str) -> str:
+        """How an article dated ``day`` saying ``text`` fits: "inside" (dated in the period or naming it),
+        "possible" (undated, naming the month or day without a year), "undated" or "outside"."""
+        if self.mentioned_in(text) or self.contains(day):
+            return "inside"
+        if day is None:
+            return "possible" if self.mentioned_without_year(text) else "undated"
+        return "outside"
+
+
 def find_period(question: str, today: date | None = None) -> Period | None:
     """The first period the question names, or None."""
     for granularity, pattern in _PATTERNS:

@@ -1,6 +1,7 @@
 """The shared vocabulary: small frozen dataclasses that flow one way through the pipeline.
 
-Document -> Chunk -> Hit -> Answer (with Citations). Stdlib only, so every stage and every
+Document -> Chunk (with its Sentences and their TypedSpans) -> Hit -> Answer (with Citations and,
+when several events match, one ShortAnswer each). Stdlib only, so every stage and every
 test can import it without paying for torch or faiss.
 """
 
@@ -37,6 +38,29 @@ class Chunk:
 
 
 @dataclass(frozen=True)
+class TypedSpan:
+    """A short span of a sentence that could answer a question: a person, a date, a distance..."""
+
+    start: int  # character offsets in the sentence
+    end: int
+    kind: str  # one of rag.query's types, or "phrase" for a plain noun phrase
+    text: str
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """A sentence of an article, found and tagged once at index time."""
+
+    sentence_id: str
+    doc_id: str
+    start: int  # character offsets in the document text
+    end: int
+    text: str
+    spans: tuple[TypedSpan, ...] = ()
+    vector: object = field(default=None, compare=False, repr=False)  # unit-length embedding (numpy), if loaded
+
+
+@dataclass(frozen=True)
 class Hit:
     """A retrieved chunk with the document facts a reader and a citation need."""
 
@@ -49,6 +73,7 @@ class Hit:
     # Against a period the question names: "inside" (dated in it, or the passage mentions it),
     # "outside" (dated outside it), "undated"; None when the question names no period.
     period_match: str | None = None
+    sentences: tuple[Sentence, ...] = ()  # the sentences the chunk overlaps, with their spans and vectors
 
 
 @dataclass(frozen=True)
@@ -68,6 +93,37 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class Candidate:
+    """A possible short answer: a typed span of a retrieved sentence, with the features that rank it."""
+
+    text: str
+    kind: str
+    sentence: Sentence
+    hit: Hit
+    hit_rank: int
+    span_start: int  # offsets of the span in the sentence
+    span_end: int
+    features: tuple[float, ...] = ()
+    score: float = 0.0  # the ranker's probability that this span answers the question
+
+
+@dataclass(frozen=True)
+class ShortAnswer:
+    """One of several matching events: its answer, the sentence it rests on, and its date."""
+
+    text: str
+    citation: Citation
+    date: date | None = None
+    # How the event fits a period the question names: "inside", or "possible" for an undated
+    # article that names the asked month or day without a year.
+    period_match: str | None = None
+
+    def to_dict(self) -> dict:
+        return {"text": self.text, "citation": self.citation.to_dict(), "date": _iso(self.date),
+                "period_match": self.period_match}
+
+
+@dataclass(frozen=True)
 class Answer:
     """What a question gets back: the answer text, its citations and how it was made."""
 
@@ -77,7 +133,10 @@ class Answer:
     citations: tuple[Citation, ...] = ()
     passages: tuple[Hit, ...] = ()
     reader: str = ""
-    score: float = 0.0
+    score: float = 0.0  # the probability that the answer is right (answerability)
+    answers: tuple[ShortAnswer, ...] = ()  # every matching event, when the question has several
+    resolved_question: str = ""  # the question as retrieved with (a follow-up completed)
+    candidates: tuple[Candidate, ...] = field(default=(), compare=False, repr=False)  # ranked, best first
     timings_ms: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
@@ -85,6 +144,8 @@ class Answer:
             "question": self.question,
             "answer": self.text,
             "abstained": self.abstained,
+            "answers": [short.to_dict() for short in self.answers],
+            "probability": round(self.score, 4),
             "citations": [citation.to_dict() for citation in self.citations],
             "passages": [
                 {
@@ -99,6 +160,7 @@ class Answer:
             ],
             "reader": self.reader,
             "score": round(self.score, 4),
+            "resolved_question": self.resolved_question,
             "timings_ms": {stage: round(ms, 1) for stage, ms in self.timings_ms.items()},
         }
 

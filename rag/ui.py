@@ -9,12 +9,11 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rag.config import READERS, Config, from_env
-from rag.conversation import resolve_follow_up
+from rag.config import READERS, Config
 from rag.corpus import add_article, corpus_files, remove_article
 from rag.errors import RagError
 from rag.index import MANIFEST, build_index
-from rag.pipeline import QA
+from rag.pipeline import QA, load
 from rag.render import answer_markdown, sources_html
 
 CSS = """
@@ -37,7 +36,9 @@ class Library:
         """The QA for this reader choice; all choices share one loaded index (built if missing)."""
         key = (reader, model)
         if not self._qas:
-            self._qas[(self.config.reader, "")] = QA(self.index_dir, self.corpus_dir, self.config).load()
+            if not (self.index_dir / MANIFEST).exists():
+                build_index(self.corpus_dir, self.index_dir, self.config, progress=True)
+            self._qas[(self.config.reader, "")] = load(self.index_dir, self.config).load()
         if key not in self._qas:
             shared = next(iter(self._qas.values()))
             self._qas[key] = shared.using(reader=reader, seq2seq_model=model or None).load()
@@ -72,16 +73,17 @@ def answer(library: Library, question: str, history: list, top_k: int, since: st
     history.append({"role": "user", "content": question})
     history.append({"role": "assistant", "content": "_Searching the archive…_"})
     yield history, "", previous
-    resolved = resolve_follow_up(question, previous)
     try:
         qa = library.qa(reader, model.strip())
         history[-1] = {"role": "assistant", "content": "_Reading the passages…_"}
         yield history, "", previous
-        result = qa.ask(resolved, top_k=int(top_k), since=since.strip() or None, until=until.strip() or None)
+        result = qa.ask(question, top_k=int(top_k), since=since.strip() or None, until=until.strip() or None,
+                        previous=previous)
     except RagError as error:
         history[-1] = {"role": "assistant", "content": f"**Could not answer:** {error}"}
         yield history, "", previous
         return
+    resolved = result.resolved_question
     note = f"\n\n_(read as: {resolved})_" if resolved != question else ""
     history[-1] = {"role": "assistant", "content": answer_markdown(result) + note}
     yield history, sources_html(result), resolved
@@ -186,7 +188,7 @@ def build_ui(library: Library):
 def launch(host: str = "127.0.0.1", port: int = 7860, share: bool = False, index_dir: str = "index",
            corpus_dir: str = "corpus", config: Config | None = None) -> None:
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # offline: no usage reporting
-    library = Library(Path(corpus_dir), Path(index_dir), config or from_env())
+    library = Library(Path(corpus_dir), Path(index_dir), config or Config())
     if not (library.index_dir / MANIFEST).exists():
         print(f"Building the index of {corpus_dir} into {index_dir}…")
     library.qa(library.config.reader, "")  # build if missing and load models before the first visitor

@@ -58,6 +58,6 @@ def real_index_dir(tmp_path_factory, real_embedder) -> Path:
 
 @pytest.fixture(scope="session")
 def real_qa(real_index_dir, real_embedder):
-    from rag.pipeline import QA
+    from rag.pipeline import load
 
-    return QA(real_index_dir, CORPUS, Config(reader="extractive"), embedder=real_embedder)
+    return load(real_index_dir, Config(reader="extractive"), embedder=real_embedder)

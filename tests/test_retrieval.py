@@ -8,6 +8,7 @@ from rag.config import Config
 from rag.errors import InvalidInputError
 from rag.index import build_index, load_index
 from rag.pipeline import ABSTENTION, QA
+from rag.query import parse_query
 from rag.retrieval import HybridRetriever
 from rag.types import Answer, Citation
 
@@ -33,7 +34,7 @@ def index(tmp_path):
 
 
 def _search(index, question, **filters):
-    return HybridRetriever(index, HashEmbedder(), CONFIG).search(question, top_k=10, **filters)
+    return HybridRetriever(index, HashEmbedder(), CONFIG).search(parse_query(question), top_k=10, **filters)
 
 
 def test_fused_scores_are_reciprocal_ranks_of_both_lists(index):
@@ -55,33 +56,62 @@ def test_a_named_period_lifts_articles_dated_in_it(index):
     plain = _search(index, "How far did the missiles fly?")
     dated = _search(index, "How far did the missiles fly in March 2021?")
     assert dated[0].chunk.doc_id == "a_2021" and dated[0].period_match == "inside"
-    assert {h.period_match for h in dated} <= {"inside", "outside", "undated"}
+    assert {h.period_match for h in dated} <= {"inside", "outside", "undated", "possible"}
     assert all(h.period_match is None for h in plain)
     matches = {h.chunk.doc_id: h.period_match for h in dated}
     assert matches.get("b_2023") in (None, "outside") and matches.get("c_undated") in (None, "undated")
 
 
+def test_retrieved_passages_carry_their_sentences_with_spans_and_vectors(index):
+    for hit in _search(index, "How far did the missiles fly?"):
+        assert hit.sentences
+        for sentence in hit.sentences:
+            assert sentence.doc_id == hit.chunk.doc_id and sentence.start < hit.chunk.end and sentence.end > hit.chunk.start
+            assert index.documents[sentence.doc_id].text[sentence.start : sentence.end] == sentence.text
+            assert sentence.vector.shape == (32,)
+    distances = [span.text for hit in _search(index, "missiles 450") for s in hit.sentences for span in s.spans
+                 if span.kind == "distance"]
+    assert "450 kilometers" in distances
+
+
 class ScriptedReader:
-    """Answers every question with the first passage's first word and a fixed confidence."""
+    """Answers every question with the first passage's first word."""
 
     name = "scripted"
 
-    def __init__(self, score: float):
-        self.score = score
-
-    def read(self, question, hits):
+    def read(self, query, hits):
         chunk = hits[0].chunk
         citation = Citation(chunk.doc_id, hits[0].title, hits[0].date, chunk.chunk_id, chunk.start, chunk.end, chunk.text)
-        return Answer(question, chunk.text.split()[0], False, (citation,), reader=self.name, score=self.score)
+        return Answer(query.asked, chunk.text.split()[0], False, (citation,), reader=self.name)
 
 
-@pytest.mark.parametrize("score, abstained", [(0.9, False), (0.5, False), (0.49, True), (0.0, True)])
-def test_answers_below_the_threshold_are_withheld(index, score, abstained):
-    qa = QA(index.directory, config=CONFIG, embedder=HashEmbedder(), reader=ScriptedReader(score))
-    answer = qa.ask("How far did the missiles fly?")
-    assert answer.abstained is abstained and answer.passages
+class FixedAnswerability:
+    threshold = 0.5
+
+    def __init__(self, probability: float):
+        self.fixed = probability
+
+    def probability(self, query, answer):
+        return self.fixed
+
+
+def _qa(index, probability: float) -> QA:
+    embedder = HashEmbedder()
+    return QA(HybridRetriever(index, embedder, CONFIG), ScriptedReader(), FixedAnswerability(probability), embedder, CONFIG)
+
+
+@pytest.mark.parametrize("probability, abstained", [(0.9, False), (0.5, False), (0.49, True), (0.0, True)])
+def test_answers_below_the_threshold_are_withheld(index, probability, abstained):
+    answer = _qa(index, probability).ask("How far did the missiles fly?")
+    assert answer.abstained is abstained and answer.passages and answer.score == probability
     assert (answer.text == ABSTENTION) is abstained and (answer.citations == ()) is abstained
-    assert set(answer.timings_ms) == {"load", "retrieve", "read", "total"}
+    assert set(answer.timings_ms) == {"parse", "retrieve", "read", "judge", "total"}
+
+
+def test_a_configured_threshold_overrides_the_learned_one(index):
+    qa = _qa(index, 0.3)
+    assert qa.ask("How far did the missiles fly?").abstained
+    assert not qa.using(abstain_threshold=0.2).ask("How far did the missiles fly?").abstained
 
 
 @pytest.mark.parametrize(
@@ -95,7 +125,7 @@ def test_answers_below_the_threshold_are_withheld(index, score, abstained):
     ],
 )
 def test_ask_validates_its_input(index, kwargs, message):
-    qa = QA(index.directory, config=CONFIG, embedder=HashEmbedder(), reader=ScriptedReader(1.0))
+    qa = _qa(index, 1.0)
     with pytest.raises(InvalidInputError, match=message):
         qa.ask(**kwargs)
 

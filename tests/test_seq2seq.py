@@ -5,9 +5,10 @@ import pytest
 from rag.config import Config
 from rag.errors import ModelNotAvailableError
 from rag.readers import ExtractiveReader, Seq2SeqReader, make_reader
+from rag.answers.model import load_models
 from rag.types import Chunk, Hit
 
-from tests.fakes import HashEmbedder
+from tests.annotated import embedded_query
 from tests.tiny_t5 import build_tiny_t5, colour_hits
 
 
@@ -16,32 +17,53 @@ def tiny_t5(tmp_path_factory):
     return str(build_tiny_t5(tmp_path_factory.mktemp("tiny-t5")))
 
 
-def test_generates_the_answer_and_parses_its_citation(tiny_t5):
-    answer = Seq2SeqReader(tiny_t5).read("What colour is the sky?", colour_hits())
+@pytest.fixture(scope="module")
+def reader(tiny_t5, real_embedder):
+    return Seq2SeqReader(tiny_t5, load_models())
+
+
+@pytest.fixture(scope="module")
+def hits(real_embedder):
+    return colour_hits(real_embedder)
+
+
+def _read(reader, question, hits, embedder):
+    return reader.read(embedded_query(question, embedder), hits)
+
+
+def test_generates_the_answer_and_cites_its_sentence(reader, hits, real_embedder):
+    answer = _read(reader, "What colour is the sky?", hits, real_embedder)
     assert answer.text == "blue" and not answer.abstained and answer.reader == "seq2seq"
     assert [c.doc_id for c in answer.citations] == ["doc1"]
     assert answer.citations[0].quote == "The sky is blue today."
-    assert 0.0 < answer.score <= 1.0
+    assert answer.candidates[0].text == "blue" and 0.0 < answer.score <= 1.0  # ranked like any candidate
 
 
-def test_cites_the_right_passage_among_several(tiny_t5):
-    answer = Seq2SeqReader(tiny_t5).read("What colour is snow?", colour_hits())
+def test_cites_the_right_passage_among_several(reader, hits, real_embedder):
+    answer = _read(reader, "What colour is snow?", hits, real_embedder)
     assert answer.text == "white" and [c.doc_id for c in answer.citations] == ["doc3"]
 
 
-def test_an_answer_without_markers_gets_its_best_supporting_passage(tiny_t5):
-    answer = Seq2SeqReader(tiny_t5).read("What colour is grass?", colour_hits())
+def test_an_answer_without_markers_is_grounded_in_the_sentence_holding_it(reader, hits, real_embedder):
+    answer = _read(reader, "What colour is grass?", hits, real_embedder)
     assert answer.text == "green"
     assert [c.doc_id for c in answer.citations] == ["doc2"] and answer.citations[0].quote == "Grass is green in spring."
 
 
-def test_the_model_saying_unanswerable_is_an_abstention(tiny_t5):
-    answer = Seq2SeqReader(tiny_t5).read("What colour is the sea?", colour_hits())
+def test_a_generated_answer_found_in_no_retrieved_sentence_gives_way_to_the_best_candidate(reader, hits, real_embedder):
+    without_snow = hits[:2]  # the model still says "white", which no retrieved sentence holds
+    answer = _read(reader, "What colour is snow?", without_snow, real_embedder)
+    assert answer.text != "white" and not answer.abstained
+    assert answer.text in answer.citations[0].quote and answer.citations[0].doc_id in {"doc1", "doc2"}
+
+
+def test_the_model_saying_unanswerable_is_an_abstention(reader, hits, real_embedder):
+    answer = _read(reader, "What colour is the sea?", hits, real_embedder)
     assert answer.abstained and not answer.citations
 
 
 def test_packing_never_truncates_the_question(tiny_t5):
-    reader = Seq2SeqReader(tiny_t5, max_input_tokens=120)
+    reader = Seq2SeqReader(tiny_t5, max_input_tokens=120)  # prompting needs no answer models
     long_text = "Snow is white in winter. " * 60
     hits = [Hit(chunk=Chunk(f"d{n}#0", f"d{n}", 0, len(long_text), long_text), score=1.0, title="Long") for n in range(5)]
     question = "What colour is the sky?"
@@ -53,12 +75,12 @@ def test_packing_never_truncates_the_question(tiny_t5):
 
 
 def test_auto_uses_a_local_seq2seq_model_and_falls_back_to_extractive(tiny_t5, caplog):
-    assert isinstance(make_reader(Config(reader="auto", seq2seq_model=tiny_t5), HashEmbedder()), Seq2SeqReader)
-    fallback = make_reader(Config(reader="auto", seq2seq_model="/no/such/model"), HashEmbedder())
+    assert isinstance(make_reader(Config(reader="auto", seq2seq_model=tiny_t5), None), Seq2SeqReader)
+    fallback = make_reader(Config(reader="auto", seq2seq_model="/no/such/model"), None)
     assert isinstance(fallback, ExtractiveReader)
     assert "using the extractive reader" in caplog.text and "--model" in caplog.text
 
 
 def test_an_unknown_model_path_is_a_clear_error():
     with pytest.raises(ModelNotAvailableError, match="not available offline.*--model DIR"):
-        make_reader(Config(reader="seq2seq", seq2seq_model="/no/such/model"), HashEmbedder())
+        make_reader(Config(reader="seq2seq", seq2seq_model="/no/such/model"), None)

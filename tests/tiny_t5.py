@@ -11,6 +11,8 @@ from pathlib import Path
 from rag.readers.seq2seq import Seq2SeqReader
 from rag.types import Chunk, Hit
 
+from tests.annotated import annotated_hits
+
 PASSAGES = ["The sky is blue today.", "Grass is green in spring.", "Snow is white in winter."]
 # question -> the answer the model is trained to give (one without a marker, one unanswerable)
 TRAINING = {
@@ -21,9 +23,12 @@ TRAINING = {
 }
 
 
-def colour_hits() -> list[Hit]:
+def colour_hits(embedder=None) -> list[Hit]:
+    """The passages as plain hits (enough for prompts), or with tagged, embedded sentences for reading."""
+    if embedder is not None:
+        return annotated_hits(PASSAGES, embedder)
     return [
-        Hit(chunk=Chunk(f"doc{n}#0", f"doc{n}", 0, len(text), text), score=1.0, title=f"Colours {n}")
+        Hit(chunk=Chunk(f"doc{n}#0", f"doc{n}", 0, len(text), text), score=1.0, title=f"Article {n}")
         for n, text in enumerate(PASSAGES, 1)
     ]
 
@@ -53,7 +58,7 @@ def build_tiny_t5(directory: Path, steps: int = 300) -> Path:
         pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id,
     )
     model = T5ForConditionalGeneration(config)
-    reader = Seq2SeqReader(str(directory))
+    reader = Seq2SeqReader(str(directory), models=None)  # prompts only: no candidates ranked here
     prompts = [reader.prompt(question, hits)[0] for question in TRAINING]
     inputs = tokenizer(prompts, return_tensors="pt", padding=True)
     labels = tokenizer(list(TRAINING.values()), return_tensors="pt", padding=True)["input_ids"]

@@ -1,7 +1,8 @@
 """Question sets for evaluation: the project's JSON lines format and SQuAD 2.0 files.
 
-A JSON lines set has one ``{"id", "question", "answers", "doc_ids", "type"}`` object per line;
-``answers: []`` marks a question the corpus does not answer. A SQuAD 2.0 file becomes a corpus
+A JSON lines set has one ``{"id", "question", "answers", "doc_ids", "type", "split"}`` object per
+line; ``answers: []`` marks a question the corpus does not answer, and ``split`` is "train" for the
+questions calibration may learn from ("test", the default, is held out). A SQuAD 2.0 file becomes a corpus
 with one document per paragraph (doc_id = article title plus paragraph number) and questions typed
 by what they ask for.
 """
@@ -26,6 +27,8 @@ class EvalQuestion:
     answers: tuple[str, ...]
     doc_ids: tuple[str, ...]
     type: str
+    # "train" questions may be used by `rag calibrate`; "test" (held out) and unmarked ones never are.
+    split: str = "test"
 
     @property
     def answerable(self) -> bool:
@@ -57,6 +60,7 @@ def load_questions(path: str | Path) -> tuple[list[EvalQuestion], list[Skipped]]
                 answers=answers,
                 doc_ids=tuple(str(doc_id) for doc_id in record.get("doc_ids", [])),
                 type=str(record.get("type") or (UNANSWERABLE if not answers else "other")),
+                split=str(record.get("split", "test")),
             )
             if not question.question.strip():
                 raise ValueError("empty question")
@@ -70,7 +74,7 @@ def load_questions(path: str | Path) -> tuple[list[EvalQuestion], list[Skipped]]
 
 def read_squad(path: str | Path) -> tuple[dict[str, str], list[EvalQuestion]]:
     """(doc_id -> paragraph text, questions) from a SQuAD 2.0 JSON file."""
-    from rag.readers.spans import question_type
+    from rag.query import answer_type as question_type
 
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))["data"]

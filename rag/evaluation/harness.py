@@ -15,6 +15,8 @@ from rag.evaluation.dataset import EvalQuestion
 from rag.pipeline import QA
 
 WORST_FAILURES = 10
+# Strict accuracy's limit: an answer longer than this is a pasted sentence, not a short answer.
+STRICT_MAX_WORDS = 15
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,11 @@ class QuestionResult:
         """As ``correct``, and for answerable questions a gold document is cited too."""
         cites_gold = not self.question.answerable or bool(set(self.cited_doc_ids) & set(self.question.doc_ids))
         return self.correct(threshold) and cites_gold
+
+    def strictly_correct(self, threshold: float | None = None) -> bool:
+        """As ``correct_and_cited``, and an answer of at most STRICT_MAX_WORDS words."""
+        short = not self.question.answerable or len(self.answer.split()) <= STRICT_MAX_WORDS
+        return self.correct_and_cited(threshold) and short
 
 
 def evaluate(qa: QA, questions: list[EvalQuestion], progress: bool = True) -> list[QuestionResult]:
@@ -77,6 +84,7 @@ def summarise(results: list[QuestionResult], threshold: float | None = None) -> 
         "questions": len(results),
         "answerable": len(answerable),
         "unanswerable": len(unanswerable),
+        "strict_accuracy": metrics.mean([r.strictly_correct(threshold) for r in results]),
         "accuracy": metrics.mean([r.correct(threshold) for r in results]),
         "accuracy_with_citation": metrics.mean([r.correct_and_cited(threshold) for r in results]),
         "answerable_accuracy": metrics.mean([r.correct(threshold) for r in answerable]),
@@ -108,6 +116,7 @@ def sweep(results: list[QuestionResult], steps: int = 20) -> list[dict]:
     """Accuracy at each threshold 0, 1/steps, ..., 1 (results must come from a run with threshold 0)."""
     return [
         {"threshold": t, "accuracy": metrics.mean([r.correct(t) for r in results]),
+         "strict_accuracy": metrics.mean([r.strictly_correct(t) for r in results]),
          "answered": sum(not r.withheld(t) for r in results)}
         for t in (step / steps for step in range(steps + 1))
     ]
@@ -135,7 +144,8 @@ def _by_type(results: list[QuestionResult], threshold: float | None) -> dict[str
     for result in results:
         groups[result.question.type].append(result)
     return {
-        kind: {"questions": len(group), "accuracy": metrics.mean([r.correct(threshold) for r in group])}
+        kind: {"questions": len(group), "accuracy": metrics.mean([r.correct(threshold) for r in group]),
+               "strict_accuracy": metrics.mean([r.strictly_correct(threshold) for r in group])}
         for kind, group in sorted(groups.items())
     }
 

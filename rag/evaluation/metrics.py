@@ -6,17 +6,10 @@ articles a/an/the removed, white space collapsed.
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 
-_ARTICLES = re.compile(r"\b(a|an|the)\b")
-
-
-def normalise(text: str) -> str:
-    text = "".join(c for c in text.lower() if not unicodedata.category(c).startswith("P"))
-    return " ".join(_ARTICLES.sub(" ", text).split())
+from rag.text import normalise
 
 
 def contains_answer(answer: str, accepted: Sequence[str]) -> bool:

@@ -37,7 +37,8 @@ def markdown(summaries: dict[str, dict], settings: dict) -> str:
             f"## {name}", "",
             f"{s['questions']} questions ({s['answerable']} answerable, {s['unanswerable']} unanswerable).", "",
             "| metric | value |", "| --- | --- |",
-            f"| answer accuracy | {s['accuracy']:.3f} |",
+            f"| strict accuracy (contains gold, at most 15 words, cites a gold article) | {s['strict_accuracy']:.3f} |",
+            f"| answer accuracy (contains gold) | {s['accuracy']:.3f} |",
             f"| accuracy with a gold document cited | {s['accuracy_with_citation']:.3f} |",
             f"| accuracy on answerable questions | {s['answerable_accuracy']:.3f} |",
             f"| exact match / token F1 | {s['exact_match']:.3f} / {s['f1']:.3f} |",
@@ -47,8 +48,9 @@ def markdown(summaries: dict[str, dict], settings: dict) -> str:
             f"| abstention precision / recall / F1 | {a['precision']:.3f} / {a['recall']:.3f} / {a['f1']:.3f} |",
             f"| answerable questions wrongly withheld | {a['wrongly_withheld']:.3f} |",
             f"| latency p50 / p95 / max (ms) | {t['p50']:.0f} / {t['p95']:.0f} / {t['max']:.0f} |",
-            "", "| type | questions | accuracy |", "| --- | --- | --- |",
-            *[f"| {kind} | {g['questions']} | {g['accuracy']:.3f} |" for kind, g in s["by_type"].items()],
+            "", "| type | questions | strict accuracy | accuracy |", "| --- | --- | --- | --- |",
+            *[f"| {kind} | {g['questions']} | {g['strict_accuracy']:.3f} | {g['accuracy']:.3f} |"
+              for kind, g in s["by_type"].items()],
             "", f"![accuracy by type]({_slug(name)}-accuracy-by-type.png) ![latency]({_slug(name)}-latency.png)", "",
             "Worst failures (most confident first):", "",
             "| question | expected | got | cited | confidence |", "| --- | --- | --- | --- | --- |",
@@ -70,9 +72,9 @@ def _charts(out_dir: Path, name: str, summary: dict, results: list[QuestionResul
 
     kinds = list(summary["by_type"])
     figure, axes = plt.subplots(figsize=(7, 3.5))
-    axes.bar(kinds, [summary["by_type"][k]["accuracy"] for k in kinds], color="#3b6ea5")
+    axes.bar(kinds, [summary["by_type"][k]["strict_accuracy"] for k in kinds], color="#3b6ea5")
     axes.set_ylim(0, 1)
-    axes.set_ylabel("accuracy")
+    axes.set_ylabel("strict accuracy")
     axes.set_title(f"{name}: accuracy by question type")
     axes.tick_params(axis="x", rotation=30)
     figure.tight_layout()

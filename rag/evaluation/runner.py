@@ -10,8 +10,8 @@ from rag.corpus import Skipped
 from rag.evaluation.dataset import EvalQuestion, is_squad, load_questions, read_squad, write_corpus
 from rag.evaluation.harness import QuestionResult, calibrate, evaluate, summarise, sweep
 from rag.evaluation.report import write_outputs
-from rag.index import build_index
-from rag.pipeline import QA
+from rag.index import MANIFEST, build_index
+from rag.pipeline import QA, load
 
 
 @dataclass
@@ -32,20 +32,23 @@ class Evaluation:
 
 
 def open_set(path: str | Path, config: Config, workdir: Path, index_dir: Path, corpus_dir: Path,
-             progress: bool) -> QuestionSet:
+             progress: bool, split: str = "all") -> QuestionSet:
     """A SQuAD file gets its own temporary index of its paragraphs; a JSON lines set uses the project index."""
     path = Path(path)
     if is_squad(path):
         paragraphs, questions = read_squad(path)
         corpus = write_corpus(paragraphs, workdir / path.stem / "corpus")
         build_index(corpus, workdir / path.stem / "index", config, progress=progress)
-        return QuestionSet(path.stem, questions, QA(workdir / path.stem / "index", corpus, config))
+        return QuestionSet(path.stem, questions, load(workdir / path.stem / "index", config))
     questions, skipped = load_questions(path)
-    return QuestionSet(path.stem, questions, QA(index_dir, corpus_dir, config), skipped)
+    questions = [q for q in questions if split == "all" or q.split == split]
+    if not (index_dir / MANIFEST).exists():
+        build_index(corpus_dir, index_dir, config, progress=progress)
+    return QuestionSet(path.stem, questions, load(index_dir, config), skipped)
 
 
 def run(paths: list[str], config: Config, out_dir: Path, workdir: Path, index_dir: Path, corpus_dir: Path,
-        calibrate_on: str | None = None, progress: bool = True) -> Evaluation:
+        calibrate_on: str | None = None, progress: bool = True, split: str = "all") -> Evaluation:
     skipped: list[Skipped] = []
     calibration = None
     if calibrate_on:
@@ -58,7 +61,7 @@ def run(paths: list[str], config: Config, out_dir: Path, workdir: Path, index_di
 
     summaries, all_results = {}, {}
     for path in paths:
-        question_set = open_set(path, config, workdir, index_dir, corpus_dir, progress)
+        question_set = open_set(path, config, workdir, index_dir, corpus_dir, progress, split)
         skipped += question_set.skipped
         all_results[question_set.name] = evaluate(question_set.qa, question_set.questions, progress)
         summaries[question_set.name] = summarise(all_results[question_set.name])
@@ -66,7 +69,7 @@ def run(paths: list[str], config: Config, out_dir: Path, workdir: Path, index_di
     settings = {
         "reader": config.reader, "model": config.seq2seq_model if config.reader != "extractive" else None,
         "embedder": config.embedder, "top_k": config.top_k, "abstain_threshold": config.abstain_threshold,
-        "calibrated_on": calibration["set"] if calibration else None,
+        "calibrated_on": calibration["set"] if calibration else None, "split": split,
     }
     outputs = write_outputs(out_dir, summaries, all_results, settings)
     return Evaluation(summaries, all_results, calibration, outputs, skipped)

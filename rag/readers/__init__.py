@@ -1,6 +1,6 @@
 """Readers turn a question and retrieved passages into an answer with citations.
 
-A new reader is one new class with ``name`` and ``read(question, hits) -> Answer``.
+A new reader is one new class with ``name`` and ``read(query, hits) -> Answer``.
 """
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 
 from rag.config import Config
-from rag.embedding import Embedder
+from rag.answers.model import AnswerModels
 from rag.errors import ModelNotAvailableError
 from rag.readers.base import Reader
 from rag.readers.extractive import ExtractiveReader
@@ -19,11 +19,11 @@ log = logging.getLogger("rag")
 __all__ = ["ExtractiveReader", "Reader", "Seq2SeqReader", "make_reader"]
 
 
-def make_reader(config: Config, embedder: Embedder) -> Reader:
+def make_reader(config: Config, models: AnswerModels) -> Reader:
     """The reader ``config.reader`` names; "auto" falls back to extractive when no seq2seq model is on disk."""
     if config.reader == "extractive":
-        return ExtractiveReader(embedder)
-    seq2seq = Seq2SeqReader(config.seq2seq_model, config.max_input_tokens, config.max_new_tokens)
+        return ExtractiveReader(models)
+    seq2seq = Seq2SeqReader(config.seq2seq_model, models, config.max_input_tokens, config.max_new_tokens)
     if config.reader == "seq2seq":
         return seq2seq.load()
     try:
@@ -34,6 +34,6 @@ def make_reader(config: Config, embedder: Embedder) -> Reader:
             "put a checkpoint (e.g. flan-t5-base) in a local directory and pass --model DIR or set RAG_MODEL.",
             config.seq2seq_model,
         )
-        return ExtractiveReader(embedder)
+        return ExtractiveReader(models)
     log.warning("rag: using the seq2seq reader with %s", config.seq2seq_model)
     return reader

@@ -7,14 +7,18 @@ instructions and the question are counted, so the question is never truncated aw
 
 from __future__ import annotations
 
-import math
+import dataclasses
 import os
 from functools import lru_cache
 
 from rag.embedding import quiet_transformers
 from rag.errors import ModelNotAvailableError
-from rag.readers.base import best_supported_passage, parse_markers, passage_line, supporting_citation
-from rag.types import Answer, Hit
+from rag.answers.candidates import rank
+from rag.answers.events import cite
+from rag.answers.model import AnswerModels
+from rag.query import PHRASE, Query
+from rag.readers.base import parse_markers, passage_line
+from rag.types import Answer, Hit, Sentence, TypedSpan
 
 INSTRUCTIONS = (
     "Answer the question using only the numbered news passages. Give a short answer and cite the "
@@ -26,7 +30,9 @@ _UNANSWERABLE = {"unanswerable", "no answer", "unknown", "none", "not stated", "
 class Seq2SeqReader:
     name = "seq2seq"
 
-    def __init__(self, model: str = "google/flan-t5-base", max_input_tokens: int = 512, max_new_tokens: int = 32):
+    def __init__(self, model: str = "google/flan-t5-base", models: AnswerModels | None = None,
+                 max_input_tokens: int = 512, max_new_tokens: int = 32):
+        self.models = models
         self.model_name = model
         self.max_input_tokens = max_input_tokens
         self.max_new_tokens = max_new_tokens
@@ -58,35 +64,55 @@ class Seq2SeqReader:
                 break
         return head + "".join(lines).rstrip("\n") + tail, used
 
-    def read(self, question: str, hits: list[Hit]) -> Answer:
+    def read(self, query: Query, hits: list[Hit]) -> Answer:
+        """Generate, then keep the generated answer only where it is a span of a retrieved sentence;
+        otherwise the best ranked candidate stands. Either way the shared candidates come along, so
+        answerability judges both readers alike."""
         import torch
 
         tokenizer, model = _tokenizer(self.model_name), _model(self.model_name)
-        prompt, used = self.prompt(question, hits)
+        prompt, used = self.prompt(query.text, hits)
         inputs = tokenizer(prompt, return_tensors="pt", truncation=True, max_length=self.max_input_tokens)
         with torch.inference_mode():
-            output = model.generate(
-                **inputs, max_new_tokens=self.max_new_tokens, do_sample=False, num_beams=1,
-                output_scores=True, return_dict_in_generate=True,
-            )
-        generated = tokenizer.decode(output.sequences[0], skip_special_tokens=True).strip()
+            output = model.generate(**inputs, max_new_tokens=self.max_new_tokens, do_sample=False, num_beams=1)
+        generated = tokenizer.decode(output[0], skip_special_tokens=True).strip()
         text, cited = parse_markers(generated, len(used))
         if not text or text.lower().strip(" .") in _UNANSWERABLE:
-            return Answer(question=question, text=text, abstained=True, reader=self.name)
-        best = best_supported_passage(text, used)
-        if not cited:  # the model cited nothing: attach the passage that best supports the answer
-            cited = [] if best is None else [best]
-        citations = tuple(supporting_citation(text, used[index]) for index in cited)
-        # An answer sharing no word with any passage is not grounded in the archive: zero confidence.
-        grounded = best is not None
-        return Answer(
-            question=question,
-            text=text,
-            abstained=False,
-            citations=citations,
-            reader=self.name,
-            score=_mean_token_probability(model, output) if grounded else 0.0,
-        )
+            return Answer(question=query.asked, text=text, abstained=True, reader=self.name)
+        preferred = [used[index] for index in cited] + [hit for hit in hits if hit not in [used[i] for i in cited]]
+        grounded = _ground(text, preferred)
+        ranked = rank(query, _with_span(hits, *grounded) if grounded else hits, self.models)
+        if grounded:
+            sentence, start, end = grounded
+            matching = [c for c in ranked if c.sentence.sentence_id == sentence.sentence_id
+                        and (c.span_start, c.span_end) == (start, end)]
+            ranked = matching[:1] + [c for c in ranked if c not in matching[:1]]
+        if not ranked:
+            return Answer(question=query.asked, text=text, abstained=True, reader=self.name)
+        best = ranked[0]
+        return Answer(question=query.asked, text=best.text, abstained=False, citations=(cite(best),),
+                      reader=self.name, score=best.score, candidates=tuple(ranked))
+
+
+def _ground(text: str, hits: list[Hit]) -> tuple[Sentence, int, int] | None:
+    """The first retrieved sentence holding ``text`` (case-insensitively), and where."""
+    wanted = text.strip(" .").lower()
+    for hit in hits:
+        for sentence in hit.sentences:
+            position = sentence.text.lower().find(wanted)
+            if wanted and position >= 0:
+                return sentence, position, position + len(wanted)
+    return None
+
+
+def _with_span(hits: list[Hit], sentence: Sentence, start: int, end: int) -> list[Hit]:
+    """The hits with the generated span added to its sentence, so it is ranked like any candidate."""
+    span = TypedSpan(start, end, PHRASE, sentence.text[start:end])
+    grown = dataclasses.replace(sentence, spans=sentence.spans + (span,))
+    return [
+        dataclasses.replace(hit, sentences=tuple(grown if s.sentence_id == sentence.sentence_id else s for s in hit.sentences))
+        for hit in hits
+    ]
 
 
 def _length(tokenizer, text: str) -> int:
@@ -96,13 +122,6 @@ def _length(tokenizer, text: str) -> int:
 def _truncate(tokenizer, text: str, tokens: int) -> str:
     ids = tokenizer(text, add_special_tokens=False)["input_ids"][: max(tokens, 0)]
     return tokenizer.decode(ids, skip_special_tokens=True) + "\n"
-
-
-def _mean_token_probability(model, output) -> float:
-    """exp(mean log-probability) of the generated tokens: the model's own confidence."""
-    scores = model.compute_transition_scores(output.sequences, output.scores, normalize_logits=True)[0]
-    finite = [float(score) for score in scores if math.isfinite(float(score))]
-    return math.exp(sum(finite) / len(finite)) if finite else 0.0
 
 
 @lru_cache(maxsize=2)

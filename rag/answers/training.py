@@ -1,0 +1,156 @@
+"""Fitting the candidate ranker and the answerability model (`rag calibrate`).
+
+Training data: SQuAD 2.0 training articles (their answer spans say which candidate is right),
+asked open-corpus against an index of all their paragraphs, and asked again with the gold
+paragraph taken away, which gives evidence that does not answer; plus the training split of a
+project question set. Nothing measured later (the SQuAD development subset, the held-out split)
+is read here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+
+from rag.answers.answerability import ANSWERABILITY_FEATURES, evidence_features
+from rag.answers.candidates import FEATURES, candidates
+from rag.answers.model import AnswerModels, LogisticModel
+from rag.answers.span_head import head_path, train_head
+from rag.config import Config
+from rag.evaluation.dataset import EvalQuestion
+from rag.evaluation.metrics import best_f1, contains_answer
+from rag.query import parse_query
+from rag.types import Candidate
+
+# A candidate counts as the answer when its words overlap a gold answer this much (token F1).
+POSITIVE_F1 = 0.5
+# Strict accuracy's answer length limit: a longer answer is not a short answer, even if it is right.
+MAX_ANSWER_WORDS = 15
+
+
+@dataclass(frozen=True)
+class Example:
+    """One question asked once: its candidates and whether each is right."""
+
+    question: EvalQuestion
+    found: list[Candidate]
+    labels: list[bool]
+    hits: list
+
+
+def collect(questions: list[EvalQuestion], retriever, embedder, span_head, top_k: int, withhold_gold: bool,
+            progress: bool = True) -> list[Example]:
+    """Ask every question (``withhold_gold``: without its gold articles) and label the candidates."""
+    from tqdm import tqdm
+
+    vectors = embedder.embed([question.question for question in questions])
+    examples = []
+    for question, vector in tqdm(list(zip(questions, vectors)), desc="Asking", unit="question", disable=not progress):
+        query = dataclasses.replace(parse_query(question.question), vector=vector)
+        hits = retriever.search(query, top_k + (len(question.doc_ids) if withhold_gold else 0))
+        if withhold_gold:
+            hits = [hit for hit in hits if hit.chunk.doc_id not in question.doc_ids][:top_k]
+        found = candidates(query, hits, span_head)
+        labels = [_right(candidate, question) for candidate in found]
+        examples.append(Example(question, found, labels, hits))
+    return examples
+
+
+def _right(candidate: Candidate, question: EvalQuestion) -> bool:
+    return (question.answerable and candidate.sentence.doc_id in question.doc_ids
+            and best_f1(candidate.text, question.answers) >= POSITIVE_F1)
+
+
+def fit(examples: list[Example], span_head, trained_on: dict) -> AnswerModels:
+    """The ranker from every candidate of questions that have a right one; then answerability from
+    the ranked best candidate of every example (right, and cited in a gold article, or not)."""
+    groups = [(np.array([c.features for c in e.found]), np.array(e.labels)) for e in examples
+              if any(e.labels) and not all(e.labels)]
+    ranker = LogisticModel.fit_pairwise(FEATURES, groups)
+
+    evidence, answerable, unanswerable = [], [], []
+    for example in examples:
+        if not example.found:
+            continue
+        scores = ranker.probabilities(np.array([c.features for c in example.found]))
+        order = np.argsort(-scores, kind="stable")
+        ranked = [dataclasses.replace(example.found[i], score=float(scores[i])) for i in order]
+        query = parse_query(example.question.question)
+        evidence.append(evidence_features(query, ranked, example.hits))
+        best = ranked[0]
+        answerable.append(example.question.answerable and best.sentence.doc_id in example.question.doc_ids
+                          and contains_answer(best.text, example.question.answers)
+                          and len(best.text.split()) <= MAX_ANSWER_WORDS)
+        gold_present = any(hit.chunk.doc_id in example.question.doc_ids for hit in example.hits)
+        unanswerable.append(not (example.question.answerable and gold_present))
+    judge = LogisticModel.fit(ANSWERABILITY_FEATURES, np.array(evidence), np.array(answerable))
+    threshold = best_threshold(judge.probabilities(np.array(evidence)), np.array(answerable), np.array(unanswerable))
+    summary = {
+        **trained_on,
+        "fitted": date.today().isoformat(),
+        "ranker_questions": len(groups), "ranker_candidates": int(sum(len(rows) for rows, _ in groups)),
+        "answerability_rows": len(evidence), "answerability_positives": int(sum(answerable)),
+    }
+    return AnswerModels(ranker, judge, span_head, threshold, summary)
+
+
+def best_threshold(probabilities: np.ndarray, right: np.ndarray, unanswerable: np.ndarray) -> float:
+    """The threshold with the highest strict accuracy: an answer given counts when right, an answer
+    withheld counts when the evidence held none."""
+    candidates_ = np.round(np.arange(0.05, 0.96, 0.01), 2)
+    scores = [np.mean(np.where(probabilities >= t, right, unanswerable)) for t in candidates_]
+    return float(candidates_[int(np.argmax(scores))])
+
+
+def answer_sentences(squad_path: Path) -> list[tuple[str, str, int, int]]:
+    """(question, sentence, answer start, answer end) for each answer that lies inside one sentence."""
+    from rag.sentences import sentence_spans
+
+    found = []
+    for article in json.loads(Path(squad_path).read_text(encoding="utf-8"))["data"]:
+        for paragraph in article["paragraphs"]:
+            context, spans = paragraph["context"], sentence_spans(paragraph["context"])
+            for qa in paragraph["qas"]:
+                if qa.get("is_impossible") or not qa.get("answers"):
+                    continue
+                start = qa["answers"][0]["answer_start"]
+                end = start + len(qa["answers"][0]["text"])
+                found += [(qa["question"], context[a:b], start - a, end - a) for a, b in spans if a <= start and end <= b][:1]
+    return found
+
+
+def train(squad_path: Path, eval_set: Path | None, corpus_dir: Path, workdir: Path, config: Config, out: Path,
+          progress: bool = True) -> AnswerModels:
+    """Train the span head on the SQuAD answer sentences (saved beside ``out``); index the SQuAD
+    training paragraphs, ask their questions open and with the gold withheld, add the training
+    split of ``eval_set`` over ``corpus_dir``, and fit the ranker and answerability models."""
+    from rag.embedding import SentenceTransformerEmbedder
+    from rag.evaluation.dataset import load_questions, read_squad, write_corpus
+    from rag.index import build_index, load_index
+    from rag.retrieval import HybridRetriever
+
+    embedder = SentenceTransformerEmbedder(config.embedder)
+    span_head = train_head(config.embedder, answer_sentences(squad_path), head_path(out), progress=progress)
+    paragraphs, squad_questions = read_squad(squad_path)
+    corpus = write_corpus(paragraphs, workdir / "squad-corpus")
+    build_index(corpus, workdir / "squad-index", config, embedder, progress=progress)
+    retriever = HybridRetriever(load_index(workdir / "squad-index", config), embedder, config)
+    examples = collect(squad_questions, retriever, embedder, span_head, config.top_k, False, progress)
+    # Every other answerable question is asked again without its paragraph: evidence that does not
+    # answer, about as often as real unanswerable questions come (a third of the askings).
+    answerable = [q for q in squad_questions if q.answerable][::2]
+    examples += collect(answerable, retriever, embedder, span_head, config.top_k, True, progress)
+    trained_on = {"squad": squad_path.name, "squad_questions": len(squad_questions)}
+
+    if eval_set is not None:
+        own = [q for q in load_questions(eval_set)[0] if q.split == "train"]
+        build_index(corpus_dir, workdir / "own-index", config, embedder, progress=progress)
+        own_retriever = HybridRetriever(load_index(workdir / "own-index", config), embedder, config)
+        examples += collect(own, own_retriever, embedder, span_head, config.top_k, False, progress)
+        trained_on.update({"eval_set": eval_set.name, "eval_train_questions": len(own)})
+    return fit(examples, span_head, trained_on)

@@ -1,0 +1,116 @@
+"""Typed candidates, their features, the learned models and every-matching-event answers, on the
+real embedder, the real spaCy tagger and the shipped weights."""
+
+import dataclasses
+from datetime import date
+
+import numpy as np
+import pytest
+
+from rag.answers.answerability import ANSWERABILITY_FEATURES, LearnedAnswerability
+from rag.answers.candidates import FEATURES, candidates, rank
+from rag.answers.events import compose, matching_events
+from rag.answers.model import LogisticModel, load_models
+from rag.readers import ExtractiveReader
+from rag.types import Answer
+
+from tests.annotated import annotated_hits, embedded_query
+
+KUSONG = ("Both missiles flew east and over land, with the first one flying 420 kilometers and the second one "
+          "270 kilometers across the Korean Peninsula, the Joint Chiefs of Staff said.")
+
+
+@pytest.fixture(scope="module")
+def models(real_embedder):
+    return load_models()
+
+
+def _feature(candidate, name):
+    return candidate.features[FEATURES.index(name)]
+
+
+def test_candidates_are_typed_spans_with_every_feature(real_embedder, models):
+    hits = annotated_hits([KUSONG, "Seoul protested on Friday."], real_embedder)
+    query = embedded_query("How far did the second missile fly?", real_embedder)
+    found = candidates(query, hits, models.span_head)
+    assert found and all(len(c.features) == len(FEATURES) for c in found)
+    assert {c.kind for c in found} == {"distance"}  # a distance question reads distances only
+    for c in found:
+        assert c.sentence.text[c.span_start : c.span_end] == c.text  # offsets slice back to the text
+    by_text = {c.text: c for c in found}
+    assert _feature(by_text["270 kilometers"], "ordinal_fit") == 1.0  # "the second one 270"
+    assert _feature(by_text["270 kilometers"], "ordinal_conflict") == 0.0
+    assert "420 kilometers" not in by_text  # "the first one flying 420": another ordinal's span is no answer
+    third = {c.text: c for c in candidates(embedded_query("How far did the third missile fly?", real_embedder), hits,
+                                           models.span_head)}
+    assert _feature(third["420 kilometers"], "ordinal_conflict") == 1.0  # kept when no span fits, but marked
+
+
+def test_the_ranker_picks_the_span_of_the_asked_ordinal(real_embedder, models):
+    hits = annotated_hits([KUSONG], real_embedder)
+    first = rank(embedded_query("How far did the first missile fly?", real_embedder), hits, models)
+    second = rank(embedded_query("How far did the second missile fly?", real_embedder), hits, models)
+    assert "420 kilometers" in first[0].text and "270 kilometers" in second[0].text
+    assert [c.score for c in second] == sorted((c.score for c in second), reverse=True)
+
+
+def test_answers_that_repeat_the_question_are_not_candidates(real_embedder, models):
+    hits = annotated_hits(["North Korea's state agency KCNA said the test included a tactical-guided missile."],
+                          real_embedder)
+    found = candidates(embedded_query("Which North Korean agency reported the test?", real_embedder), hits,
+                       models.span_head)
+    assert "KCNA" in {c.text for c in found} and not {"North Korea", "North Korea's"} & {c.text for c in found}
+
+
+def test_no_sentences_no_candidates(real_embedder, models):
+    assert candidates(embedded_query("Who?", real_embedder), [], models.span_head) == []
+
+
+def test_logistic_models_round_trip_through_json_and_learn_a_separable_rule():
+    rng = np.random.default_rng(0)
+    rows = rng.normal(size=(400, 3))
+    labels = rows[:, 0] - rows[:, 2] > 0
+    model = LogisticModel.fit(("a", "b", "c"), rows, labels)
+    assert np.mean((model.probabilities(rows) > 0.5) == labels) > 0.95
+    again = LogisticModel.from_dict(model.to_dict())
+    assert np.allclose(again.probabilities(rows), model.probabilities(rows), atol=1e-4)
+    groups = [(rows[i : i + 10], labels[i : i + 10]) for i in range(0, 400, 10)]
+    pairwise = LogisticModel.fit_pairwise(("a", "b", "c"), [g for g in groups if g[1].any() and not g[1].all()])
+    assert pairwise.weights[0] > 0 > pairwise.weights[2] and pairwise.bias == 0.0
+
+
+def test_the_shipped_weights_match_the_features_this_code_computes(models):
+    assert models.ranker.features == FEATURES and models.answerability.features == ANSWERABILITY_FEATURES
+    assert 0.0 < models.threshold < 1.0 and models.trained_on["squad_questions"] > 4000
+
+
+def test_answerability_prefers_evidence_that_answers_this_question(real_embedder, models):
+    hits = annotated_hits(["The missiles flew 450 kilometers at an altitude of 60 kilometers.",
+                           "Diplomats met in Hanoi to discuss sanctions."], real_embedder)
+    judge = LearnedAnswerability(models)
+    reader = ExtractiveReader(models)
+
+    def probability(question):
+        query = embedded_query(question, real_embedder)
+        return judge.probability(query, dataclasses.replace(reader.read(query, hits), passages=tuple(hits)))
+
+    assert probability("How far did the missiles fly?") > probability("How far did the submarine's torpedo travel?")
+    assert judge.probability(embedded_query("Who?", real_embedder), Answer("Who?", "", True)) == 0.0
+
+
+def test_every_matching_event_is_listed_with_its_date_and_marker(real_embedder, models):
+    texts = ["North Korea fired two short-range ballistic missiles Tuesday. The missiles flew approximately "
+             "385 miles before landing in the sea. These military drills are expected to continue until March 23.",
+             "Two short-range ballistic missiles traveled more than 200 miles before landing in the Sea of Japan.",
+             "The missiles traveled about 450 kilometers at an altitude of 60 kilometers."]
+    hits = annotated_hits(texts, real_embedder, dates=[None, date(2023, 3, 27), date(2021, 3, 25)])
+    query = embedded_query("How far did the March 2023 missiles fly?", real_embedder)
+    answer = dataclasses.replace(ExtractiveReader(models).read(query, hits), passages=tuple(hits))
+    events = matching_events(query, answer, LearnedAnswerability(models), threshold=0.0)
+    by_doc = {event.citation.doc_id: event for event in events}
+    assert "doc3" not in by_doc  # dated March 2021: outside the period
+    assert by_doc["doc2"].period_match == "inside" and by_doc["doc2"].date == date(2023, 3, 27)
+    if "doc1" in by_doc:  # undated, names March without a year: a possible match, said so
+        assert by_doc["doc1"].period_match == "possible"
+    text = compose(events)
+    assert ("(2023-03-27) [" in text) if len(events) > 1 else text == events[0].text
