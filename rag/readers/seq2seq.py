@@ -2,7 +2,9 @@
 
 transformers 5 has no text2text pipeline, so this is AutoTokenizer + AutoModelForSeq2SeqLM +
 ``generate`` with greedy decoding. Passages are packed into the model's input limit after the
-instructions and the question are counted, so the question is never truncated away.
+instructions and the question are counted, so the question is never truncated away. What the
+model writes is only kept when it is words of a retrieved sentence; it is then ranked and judged
+with the same candidates, features and answerability as the extractive reader.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ class Seq2SeqReader:
 
     def __init__(self, model: str = "google/flan-t5-base", models: AnswerModels | None = None,
                  max_input_tokens: int = 512, max_new_tokens: int = 32):
-        self.models = models
+        self.models = models  # the shared candidate ranker: needed to read, not to build prompts
         self.model_name = model
         self.max_input_tokens = max_input_tokens
         self.max_new_tokens = max_new_tokens
