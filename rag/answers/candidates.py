@@ -137,7 +137,7 @@ def _features(query: Query, read: _Read, span, spans, order: int, terms: dict[st
               names: dict[str, float], best_similarity: float) -> tuple[float, ...]:
     fits = TYPE_FIT.get(query.answer_type, {})
     span_words = _stems_of(span.text)
-    period = PERIOD_FIT.get(_period_match(query, read), 0.0) if query.period else 0.0
+    period = PERIOD_FIT.get(period_match(query, read.hit, read.sentence), 0.0) if query.period else 0.0
     values = {
         "similarity": read.similarity,
         "similarity_gap": read.similarity - best_similarity,
@@ -183,10 +183,10 @@ def _within_the_period(query: Query, found: list[Candidate], head_scores: list) 
     return [c for c, _ in kept], [s for _, s in kept]
 
 
-def _period_match(query: Query, read: _Read) -> str:
-    """The sentence's own fit when it names the period, else its article's (date, or possible mention)."""
-    own = query.period.fit(read.hit.date, read.sentence.text)
-    return own if own in ("inside", "possible") else read.hit.period_match or own
+def period_match(query: Query, hit: Hit, sentence: Sentence) -> str:
+    """The sentence's own fit to the named period when it names it, else its article's (date, or possible mention)."""
+    own = query.period.fit(hit.date, sentence.text)
+    return own if own in ("inside", "possible") else hit.period_match or own
 
 
 def _with_rarity(weights: dict[str, float], reads: list[_Read]) -> dict[str, float]:

@@ -10,7 +10,7 @@ evidence must be judged answerable.
 from __future__ import annotations
 
 from rag.answers.answerability import Answerability
-from rag.answers.candidates import FEATURES
+from rag.answers.candidates import FEATURES, period_match
 from rag.query import Query
 from rag.text import normalise
 from rag.types import Answer, Candidate, Citation, ShortAnswer
@@ -30,13 +30,8 @@ def cite(candidate: Candidate) -> Citation:
 
 
 def short_answer(query: Query, candidate: Candidate, text: str | None = None) -> ShortAnswer:
-    period = _period_match(query, candidate) if query.period else None
+    period = period_match(query, candidate.hit, candidate.sentence) if query.period else None
     return ShortAnswer(text or candidate.text, cite(candidate), candidate.hit.date, period)
-
-
-def _period_match(query: Query, candidate: Candidate) -> str:
-    own = query.period.fit(candidate.hit.date, candidate.sentence.text)
-    return own if own in ("inside", "possible") else candidate.hit.period_match or own
 
 
 def matching_events(query: Query, answer: Answer, answerability: Answerability, threshold: float) -> list[ShortAnswer]:
