@@ -35,7 +35,7 @@ class SentenceTransformerEmbedder:
 
     @property
     def model(self):
-        return _load_model(self.name)
+        return load_model(self.name)
 
     @property
     def dimension(self) -> int:
@@ -74,7 +74,9 @@ def quiet_transformers() -> None:
 
 
 @lru_cache(maxsize=4)
-def _load_model(name: str):
+def load_model(name: str):
+    """The sentence-transformers model ``name`` from local files, once per process (the embedder and
+    the span head share it)."""
     from sentence_transformers import SentenceTransformer
 
     quiet_transformers()

@@ -73,9 +73,9 @@ class SpanHead:
         """(token states, question mean, offsets, sentence-token masks) of question-sentence pairs, from the frozen encoder."""
         import torch
 
-        from rag.embedding import _load_model
+        from rag.embedding import load_model
 
-        model = _load_model(self.embedder_name)
+        model = load_model(self.embedder_name)
         inputs = model.tokenizer(questions, sentences, truncation="only_second", max_length=MAX_TOKENS, padding=True,
                                  return_offsets_mapping=True, return_tensors="pt")
         offsets = inputs.pop("offset_mapping")
@@ -107,13 +107,13 @@ class SpanHead:
 def _load(embedder_name: str, path: str) -> SpanHead:
     from safetensors.torch import load_file
 
-    from rag.embedding import _load_model
+    from rag.embedding import load_model
 
     try:
         weights = load_file(path)
     except (OSError, ValueError) as error:
         raise ModelNotAvailableError(f"cannot read span head {path} ({type(error).__name__}); train it with: rag calibrate") from None
-    head = _head_module(_load_model(embedder_name).get_embedding_dimension())
+    head = _head_module(load_model(embedder_name).get_embedding_dimension())
     head.load_state_dict(weights)
     return SpanHead(embedder_name, head.eval())
 
@@ -125,10 +125,10 @@ def train_head(embedder_name: str, examples: list[tuple[str, str, int, int]], ou
     from safetensors.torch import save_file
     from tqdm import tqdm
 
-    from rag.embedding import _load_model
+    from rag.embedding import load_model
 
     torch.manual_seed(seed)
-    dimension = _load_model(embedder_name).get_embedding_dimension()
+    dimension = load_model(embedder_name).get_embedding_dimension()
     head = _head_module(dimension)
     reader = SpanHead(embedder_name, head)
     batches = []
