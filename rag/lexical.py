@@ -9,7 +9,6 @@ import numpy as np
 from rag.text import load_bm25s, tokenize
 
 
-
 class LexicalIndex:
     def __init__(self, retriever):
         self._retriever = retriever
