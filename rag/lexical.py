@@ -9,6 +9,7 @@ import numpy as np
 from rag.text import load_bm25s, tokenize
 
 
+
 class LexicalIndex:
     def __init__(self, retriever):
         self._retriever = retriever

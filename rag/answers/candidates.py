@@ -266,14 +266,10 @@ def _ordinal_fit(query: Query, read: _Read, span, spans) -> float:
 
 def rank(query: Query, hits: list[Hit], models) -> list[Candidate]:
     """The candidates scored by ``models.ranker`` (a LogisticModel over FEATURES), best first."""
-    return ordered(candidates(query, hits, models.span_head), models.ranker)
-
-
-def ordered(found: list[Candidate], ranker) -> list[Candidate]:
-    """``found`` scored by ``ranker``, best first: the one ordering answering and training share."""
+    found = candidates(query, hits, models.span_head)
     if not found:
         return []
-    scores = ranker.probabilities(np.array([c.features for c in found]))
+    scores = models.ranker.probabilities(np.array([c.features for c in found]))
     # Under a named period, evidence dated in it comes before evidence only possibly in it.
     period = FEATURES.index("period_fit")
     order = sorted(range(len(found)), key=lambda i: (-(found[i].features[period] == 1.0), -scores[i],

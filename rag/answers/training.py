@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from rag.answers.answerability import ANSWERABILITY_FEATURES, evidence_features
-from rag.answers.candidates import FEATURES, candidates, ordered
+from rag.answers.candidates import FEATURES, candidates
 from rag.answers.model import AnswerModels, LogisticModel
 from rag.answers.span_head import head_path, train_head
 from rag.config import Config
@@ -81,7 +81,9 @@ def fit(examples: list[Example], span_head, trained_on: dict) -> AnswerModels:
     for example in examples:
         if not example.found:
             continue
-        ranked = ordered(example.found, ranker)
+        scores = ranker.probabilities(np.array([c.features for c in example.found]))
+        order = np.argsort(-scores, kind="stable")
+        ranked = [dataclasses.replace(example.found[i], score=float(scores[i])) for i in order]
         query = parse_query(example.question.question)
         evidence.append(evidence_features(query, ranked, example.hits))
         best = ranked[0]
