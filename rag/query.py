@@ -36,7 +36,8 @@ _TYPE_PATTERNS = (
              r"spokesman|spokeswoman|spokesperson|ambassador|envoy|minister|secretary|advisor|adviser|reporter|journalist|"
              r"expert|fellow|general|king|queen|emperor|author|writer|composer|singer|artist|player|actor|scientist)\b"),
     (PLACE, r"^\s*where\b|\bwhere (did|was|were|is|are|do|does)\b|\b(which|what) (place|city|town|country|countries|"
-            r"region|province|state|site|base|sea|port|area|location|coast|island|peninsula|continent|river)\b|\bfrom where\b"),
+            r"region|province|state|site|base|sea|port|area|location|coast|island|peninsula|continent|river|ocean|lake|"
+            r"body of water|waters)\b|\bfrom where\b"),
     (ORG, r"\b(which|what) (agency|organi[sz]ation|command|ministry|newspaper|outlet|company|party|group|institution|body|"
           r"council|committee|network|wire service|news agency|think tank|institute|university|team|band|label|force)\b"),
     (NAME, r"\b(what|which) (is|was|are|were) the names? of\b|\bwhat (is|was) .+ (named|called)\b"),

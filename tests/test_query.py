@@ -27,6 +27,8 @@ from rag.query import (
         ("Which official spoke to ABC News?", PERSON),
         ("Where did the missiles land?", PLACE),
         ("From which town were they launched?", PLACE),
+        ("Into which body of water did they fall?", PLACE),  # not the "body" of an organisation
+        ("Which body approved the budget?", ORG),
         ("Which news agency reported it?", ORG),
         ("What did Seoul call the launch?", QUOTE),
         ("How did the command describe its commitment?", QUOTE),
