@@ -1,0 +1,97 @@
+"""Headroom: how far strict accuracy can rise by better abstention alone, and how far by better
+ranking, on data calibration never saw (the eval set's held-out split; the SQuAD 2.0 development
+subset asked open-corpus). Says which stage limits answer quality.
+
+    .venv/bin/python bench/headroom.py [--out docs/headroom.md]
+
+For every question, the shipped models rank the candidates of the retrieved passages and judge the
+best one, as `rag ask` does (before several matching events are composed). Reported per set:
+- candidate recall: an answerable question has some right candidate (in a gold article, contains a
+  gold answer, at most 15 words) among those ranked;
+- ranker ceiling: strict accuracy if abstention were perfect (withhold exactly when the best candidate
+  is wrong or the question unanswerable), given the ranker's choice;
+- answerability AUC: how well the probability separates a right best candidate from the rest;
+- strict accuracy at the shipped threshold, and at the threshold best for this very set (an oracle:
+  no threshold learned elsewhere can beat it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from rag.answers.answerability import evidence_features  # noqa: E402
+from rag.answers.candidates import rank  # noqa: E402
+from rag.answers.model import load_models  # noqa: E402
+from rag.config import Config  # noqa: E402
+from rag.evaluation.metrics import contains_answer  # noqa: E402
+from rag.evaluation.runner import open_set  # noqa: E402
+from rag.query import parse_query  # noqa: E402
+
+SQUAD = REPO.parent / "shared/bench/squad2-dev-subset.json"
+MAX_ANSWER_WORDS = 15
+
+
+def judge(question_set, models) -> dict:
+    qa = question_set.qa
+    probability, right, unanswerable, recalled = [], [], [], []
+    for question in question_set.questions:
+        query = parse_query(question.question)
+        query = dataclasses.replace(query, vector=qa.embedder.embed([query.text])[0])
+        hits = qa.retriever.search(query, qa.config.top_k)
+        ranked = rank(query, hits, models)
+        fits = [question.answerable and c.sentence.doc_id in question.doc_ids and contains_answer(c.text, question.answers)
+                and len(c.text.split()) <= MAX_ANSWER_WORDS for c in ranked]
+        probability.append(models.answerability.probability(evidence_features(query, ranked, hits)) if ranked else 0.0)
+        right.append(bool(fits) and fits[0])
+        unanswerable.append(not question.answerable)
+        if question.answerable:
+            recalled.append(any(fits))
+    p, right, none = np.array(probability), np.array(right), np.array(unanswerable)
+    positives, negatives = p[right], p[~right]
+    auc = float(np.mean(positives[:, None] > negatives[None, :]) + 0.5 * np.mean(positives[:, None] == negatives[None, :]))
+    strict_at = {round(t, 2): float(np.mean(np.where(p >= t, right, none))) for t in np.arange(0.0, 1.0, 0.01)}
+    oracle = max(strict_at, key=strict_at.get)
+    return {
+        "questions": len(p), "candidate recall": float(np.mean(recalled)),
+        "ranker ceiling": float(np.mean(right | none)), "answerability AUC": auc,
+        "strict at shipped threshold": strict_at[round(models.threshold, 2)],
+        "strict at the oracle threshold": strict_at[oracle], "oracle threshold": oracle,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--out", default=str(REPO / "docs/headroom.md"))
+    args = parser.parse_args()
+    config = Config(reader="extractive")
+    models = load_models(config.answer_weights, config.embedder)
+    with tempfile.TemporaryDirectory(prefix="rag-headroom-") as workdir:
+        work = Path(workdir)
+        held_out = judge(open_set(REPO / "eval/questions.jsonl", config, work, work / "index", REPO / "corpus",
+                                  progress=False, split="test"), models)
+        squad = judge(open_set(SQUAD, config, work, work / "index", REPO / "corpus", progress=False), models)
+    lines = ["| measure | eval set, held-out split | SQuAD 2.0 dev subset, open corpus |", "| --- | --- | --- |"]
+    for name in held_out:
+        lines.append(f"| {name} | {_cell(held_out[name])} | {_cell(squad[name])} |")
+    report = "\n".join(lines) + "\n"
+    print(report)
+    Path(args.out).write_text(
+        "# Headroom: which stage limits answer quality\n\nReproduce: `.venv/bin/python bench/headroom.py` "
+        f"(about three minutes on 2 cores). Shipped weights: threshold {models.threshold}.\n\n" + report)
+
+
+def _cell(value) -> str:
+    return str(value) if isinstance(value, int) else f"{value:.3f}"
+
+
+if __name__ == "__main__":
+    main()
