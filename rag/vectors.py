@@ -1,7 +1,9 @@
-"""Vector stores: exact inner-product search over unit vectors (cosine similarity).
+"""Vector stores: inner-product search over unit vectors (cosine similarity), keyed by the stable
+integer key of each chunk, never by a position another file shares.
 
-One protocol, one FAISS backend. A flat index is exact and fast enough for archives of a
-few hundred thousand chunks on a laptop; an approximate backend would be one more class here.
+One protocol, one FAISS backend. A flat index is exact and fast enough for archives of a few
+hundred thousand chunks on a laptop; an approximate or a distributed backend is one more class here.
+A filter (the keys a date range allows) is applied inside the search, not by scanning and masking.
 """
 
 from __future__ import annotations
@@ -13,23 +15,43 @@ import numpy as np
 
 
 class VectorStore(Protocol):
-    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """(scores, rows), each of shape (len(queries), k); rows are -1 past the last vector."""
+    name: str  # the backend, as the index manifest records it
+
+    def add(self, keys: np.ndarray, vectors: np.ndarray) -> None: ...
+
+    def remove(self, keys: np.ndarray) -> None: ...
+
+    def search(self, queries: np.ndarray, k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(scores, keys), each of shape (len(queries), k); keys are -1 past the last match.
+        ``allowed``: only these keys may be returned."""
         ...
+
+    def vectors_of(self, keys: np.ndarray) -> np.ndarray:
+        """The stored vectors of ``keys``, in that order (an update reuses them without re-embedding)."""
+        ...
+
+    def __len__(self) -> int: ...
 
 
 class FaissVectorStore:
+    """Exact search: a flat inner-product index behind an id map from chunk keys."""
+
+    name = "faiss-flat"
+
     def __init__(self, index):
         self.index = index
 
     @classmethod
-    def from_vectors(cls, vectors: np.ndarray) -> "FaissVectorStore":
+    def empty(cls, dimension: int) -> "FaissVectorStore":
         import faiss
 
-        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
-        index = faiss.IndexFlatIP(vectors.shape[1])
-        index.add(vectors)
-        return cls(index)
+        return cls(faiss.IndexIDMap2(faiss.IndexFlatIP(dimension)))
+
+    @classmethod
+    def from_vectors(cls, keys: np.ndarray, vectors: np.ndarray) -> "FaissVectorStore":
+        store = cls.empty(vectors.shape[1])
+        store.add(keys, vectors)
+        return store
 
     @classmethod
     def load(cls, path: Path) -> "FaissVectorStore":
@@ -49,10 +71,31 @@ class FaissVectorStore:
     def dimension(self) -> int:
         return self.index.d
 
-    def vectors(self) -> np.ndarray:
-        """Every stored vector in row order, so an update can reuse them without re-embedding."""
-        return self.index.reconstruct_n(0, self.index.ntotal)
+    def add(self, keys: np.ndarray, vectors: np.ndarray) -> None:
+        if len(keys):
+            self.index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), np.asarray(keys, dtype=np.int64))
 
-    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    def remove(self, keys: np.ndarray) -> None:
+        import faiss
+
+        self.index.remove_ids(faiss.IDSelectorBatch(np.asarray(keys, dtype=np.int64)))
+
+    def vectors_of(self, keys: np.ndarray) -> np.ndarray:
+        if not len(keys):
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        return np.stack([self.index.reconstruct(int(key)) for key in keys])
+
+    def keys(self) -> np.ndarray:
+        import faiss
+
+        return faiss.vector_to_array(self.index.id_map)
+
+    def search(self, queries: np.ndarray, k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        import faiss
+
         queries = np.ascontiguousarray(queries, dtype=np.float32)
-        return self.index.search(queries, min(k, max(len(self), 1)))
+        k = min(k, max(len(self), 1))
+        if allowed is None:
+            return self.index.search(queries, k)
+        selector = faiss.IDSelectorBatch(np.asarray(allowed, dtype=np.int64))
+        return self.index.search(queries, k, params=faiss.SearchParameters(sel=selector))

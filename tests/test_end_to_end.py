@@ -43,7 +43,7 @@ def test_answers_with_the_right_article_cited(real_qa, question, accepted, doc_i
     assert any(_normal(a) in _normal(answer.text) for a in accepted), answer.text
     assert answer.citations[0].doc_id == doc_id
     citation = answer.citations[0]
-    document = real_qa.index.documents[citation.doc_id]
+    document = real_qa.index.store.document(citation.doc_id)
     assert document.text[citation.start : citation.end] == citation.quote  # the quote is exact
     assert any(_normal(a) in _normal(citation.quote) for a in accepted)  # and holds the answer
     assert len(answer.text) <= len(citation.quote)
@@ -91,5 +91,5 @@ def test_the_march_2023_question_lists_every_matching_launch(real_qa):
     assert "200 miles" in answer.text and answer.citations[0].doc_id == "003_d7b843a5570d7940"
     for event, citation in zip(answer.answers, answer.citations):
         assert event.citation == citation and event.period_match in ("inside", "possible")
-        document = real_qa.index.documents[citation.doc_id]
+        document = real_qa.index.store.document(citation.doc_id)
         assert document.text[citation.start : citation.end] == citation.quote and event.text in citation.quote

