@@ -49,6 +49,10 @@ class Config:
     answer_weights: str = str(DEFAULT_WEIGHTS)
     # Questions are sentences; anything longer is a paste error, not a question.
     max_question_chars: int = 1000
+    # Where chunk vectors live: "faiss" (a file in the index directory), "milvus-lite" (Milvus Lite,
+    # a file there too) or a Milvus server URI (milvus://host:19530) once an archive outgrows one
+    # machine. None: as the existing index was built, FAISS for a new one.
+    vector_store: str | None = None
 
     def __post_init__(self) -> None:
         if self.chunk_tokens < 16:
@@ -62,6 +66,10 @@ class Config:
             raise InvalidInputError(f"top-k {self.top_k} must be at least 1")
         if self.reader not in READERS:
             raise InvalidInputError(f"unknown reader {self.reader!r}; choose one of {', '.join(READERS)}")
+        if self.vector_store is not None:
+            from rag.vectors import check_location
+
+            check_location(self.vector_store)
         if self.abstain_threshold is not None and not 0.0 <= self.abstain_threshold <= 1.0:
             raise InvalidInputError(f"abstain threshold {self.abstain_threshold} must lie between 0 and 1")
 

@@ -21,6 +21,10 @@ class IndexCorruptError(RagError):
     """An index file is missing or unreadable."""
 
 
+class StoreUnavailableError(RagError):
+    """A vector store server cannot be reached."""
+
+
 class ModelNotAvailableError(RagError):
     """A model could not be loaded from local files."""
 

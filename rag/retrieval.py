@@ -12,6 +12,7 @@ time), so readers never re-split or re-embed text at question time.
 
 from __future__ import annotations
 
+import functools
 from datetime import date
 
 from rag.config import Config
@@ -19,6 +20,7 @@ from rag.embedding import Embedder
 from rag.index import Index
 from rag.query import Query
 from rag.types import Hit
+from rag.vectors import DateFilter
 
 # How much a named period moves a passage. Strong enough that "the March 2023 missiles" prefers
 # the March 2023 article over a similar one from 2021, weak enough not to bury a far better match.
@@ -36,12 +38,14 @@ class HybridRetriever:
                until: date | None = None) -> list[Hit]:
         """The best ``top_k`` passages, each with its sentences (spans and vectors) for the readers."""
         top_k = self.config.top_k if top_k is None else top_k
-        # A date filter is a set of allowed chunk keys, applied inside both searches.
-        allowed = None if since is None and until is None else self.index.store.keys_dated(since, until)
+        # A date filter is applied inside both searches, each in its own way.
+        where = None if since is None and until is None else \
+            DateFilter(since, until, functools.cache(lambda: self.index.store.keys_dated(since, until)))
         vector = query.vector if query.vector is not None else self.embedder.embed([query.text])[0]
-        _, dense = self.index.vectors.search(vector[None, :], self.config.candidates, allowed)
+        _, dense = self.index.vectors.search(vector[None, :], self.config.candidates, where)
         dense_keys = [int(key) for key in dense[0] if key >= 0]
-        lexical_keys = [int(key) for key in self.index.lexical.search(query.text, self.config.candidates, allowed)[0]]
+        lexical = self.index.lexical.search(query.text, self.config.candidates, where.allowed_keys() if where else None)
+        lexical_keys = [int(key) for key in lexical[0]]
 
         fused: dict[int, float] = {}
         for ranking in (dense_keys, lexical_keys):

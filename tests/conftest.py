@@ -29,9 +29,13 @@ def corpus_dir(tmp_path) -> Path:
     return target
 
 
-@pytest.fixture
-def fake_config() -> Config:
-    return Config(embedder="hash-embedder")
+# Every vector store backend runs the same behaviour tests (build, load, update, filters, crashes).
+VECTOR_STORES = ["faiss", "milvus-lite"]
+
+
+@pytest.fixture(params=VECTOR_STORES)
+def fake_config(request) -> Config:
+    return Config(embedder="hash-embedder", vector_store=request.param)
 
 
 @pytest.fixture

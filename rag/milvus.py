@@ -1,0 +1,163 @@
+"""A Milvus vector store through pymilvus's MilvusClient: the same code runs embedded on a file in
+the index directory (Milvus Lite, no server; ``--store milvus-lite``) and against a Milvus
+standalone or cluster by URI (``--store milvus://host:19530``).
+
+Each chunk is a row (key, vector, day): the chunk key is the primary key, so adds and deletes are
+by key, and ``day`` (yyyymmdd, 0 when the article is undated) lets a date filter run inside Milvus
+as a filter expression. On a server every build writes a new collection; the manifest names it, so
+swapping the index directory switches readers atomically, and the replaced collection is dropped
+afterwards.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import uuid
+from pathlib import Path
+
+import numpy as np
+
+from rag.errors import StoreUnavailableError
+from rag.vectors import DateFilter, day_number
+
+LITE = "milvus-lite"
+LITE_FILE = "vectors-milvus.db"
+LITE_COLLECTION = "chunks"
+_SERVER_SCHEMES = ("milvus://", "http://", "https://")
+# Milvus caps the rows of one insert request; a few thousand 384-d vectors stay well under it.
+INSERT_BATCH = 2000
+
+
+def is_milvus(location: str) -> bool:
+    return location == LITE or location.startswith(_SERVER_SCHEMES)
+
+
+def _server_uri(location: str) -> str:
+    """pymilvus speaks HTTP(S) URIs; milvus://host:port is the friendlier spelling users type."""
+    return "http://" + location.removeprefix("milvus://") if location.startswith("milvus://") else location
+
+
+def _connect(uri: str):
+    from pymilvus import MilvusClient
+    from pymilvus.exceptions import MilvusException
+
+    if not uri.startswith(_SERVER_SCHEMES):
+        _quiet_lite_probe()
+    try:
+        return MilvusClient(uri)
+    except MilvusException as error:
+        raise StoreUnavailableError(
+            f"cannot reach Milvus at {uri} ({error.message}); start it (docs/milvus.md) or build with --store faiss"
+        ) from None
+
+
+class _UnimplementedProbe(logging.Filter):
+    """pymilvus probes the server for AllocTimestamp when creating a collection and falls back when it
+    is missing; Milvus Lite lacks it, and its gRPC thread logs a traceback for a call that did no harm."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "Method not implemented" not in record.getMessage()
+
+
+@functools.cache
+def _quiet_lite_probe() -> None:
+    logging.getLogger("grpc._server").addFilter(_UnimplementedProbe())
+
+
+class MilvusVectorStore:
+    name = "milvus"
+
+    def __init__(self, client, collection: str, uri: str, lite_file: str | None):
+        self.client = client
+        self.collection = collection
+        self.uri = uri
+        self.lite_file = lite_file  # the Milvus Lite file's path, or None on a server
+
+    @classmethod
+    def create(cls, location: str, directory: Path, dimension: int) -> "MilvusVectorStore":
+        from pymilvus import DataType
+
+        lite = location == LITE
+        uri = str(Path(directory) / LITE_FILE) if lite else _server_uri(location)
+        collection = LITE_COLLECTION if lite else f"rag_chunks_{uuid.uuid4().hex[:12]}"
+        client = _connect(uri)
+        schema = client.create_schema(auto_id=False, enable_dynamic_field=False)
+        schema.add_field("key", DataType.INT64, is_primary=True)
+        schema.add_field("vector", DataType.FLOAT_VECTOR, dim=dimension)
+        schema.add_field("day", DataType.INT64)
+        index = client.prepare_index_params()
+        # Lite: exact search, the same answers as FAISS flat. A server picks its own index (AUTOINDEX).
+        index.add_index(field_name="vector", index_type="FLAT" if lite else "AUTOINDEX", metric_type="IP")
+        client.create_collection(collection, schema=schema, index_params=index)
+        return cls(client, collection, uri, uri if lite else None)
+
+    @classmethod
+    def open(cls, directory: Path, entry: dict) -> "MilvusVectorStore":
+        lite_file = str(Path(directory) / entry["file"]) if "file" in entry else None
+        uri = lite_file or entry["uri"]
+        client = _connect(uri)
+        if not client.has_collection(entry["collection"]):
+            raise FileNotFoundError(f"Milvus collection {entry['collection']} is missing at {uri}")
+        client.load_collection(entry["collection"])  # into memory, ready for searches
+        return cls(client, entry["collection"], uri, lite_file)
+
+    def save(self, directory: Path) -> dict:
+        self.client.flush(self.collection)
+        where = {"file": LITE_FILE} if self.lite_file else {"uri": self.uri}
+        return {"vectors": self.name, **where, "collection": self.collection}
+
+    def close(self) -> None:
+        self.client.close()
+        if self.lite_file:
+            # Milvus Lite serves each file from a thread that holds a lock on it until released.
+            from milvus_lite.server_manager import server_manager_instance
+
+            server_manager_instance.release_server(self.lite_file)
+
+    def retire(self) -> None:
+        """A newer build replaced this one: drop its server collection (a Lite file goes with its directory)."""
+        if self.lite_file is None:
+            _connect(self.uri).drop_collection(self.collection)  # a client of its own: this one may be closed
+
+    def __len__(self) -> int:
+        return int(self.client.query(self.collection, filter="", output_fields=["count(*)"])[0]["count(*)"])
+
+    def add(self, keys: np.ndarray, vectors: np.ndarray, days: np.ndarray) -> None:
+        for start in range(0, len(keys), INSERT_BATCH):
+            rows = slice(start, start + INSERT_BATCH)
+            self.client.insert(self.collection, [
+                {"key": int(key), "vector": vector.astype(np.float32).tolist(), "day": int(day)}
+                for key, vector, day in zip(keys[rows], vectors[rows], days[rows])
+            ])
+
+    def remove(self, keys: np.ndarray) -> None:
+        self.client.delete(self.collection, ids=[int(key) for key in keys])
+
+    def vectors_of(self, keys: np.ndarray) -> np.ndarray:
+        if not len(keys):
+            return np.zeros((0, 0), dtype=np.float32)
+        rows = self.client.get(self.collection, ids=[int(key) for key in keys], output_fields=["vector"])
+        by_key = {row["key"]: row["vector"] for row in rows}
+        return np.array([by_key[int(key)] for key in keys], dtype=np.float32)
+
+    def search(self, queries: np.ndarray, k: int, where: DateFilter | None = None) -> tuple[np.ndarray, np.ndarray]:
+        expression = _expression(where) if where else ""
+        found = self.client.search(self.collection, data=np.asarray(queries, dtype=np.float32).tolist(), limit=k,
+                                   filter=expression, output_fields=["key"])
+        scores = np.full((len(queries), k), -np.inf, dtype=np.float32)
+        keys = np.full((len(queries), k), -1, dtype=np.int64)
+        for row, hits in enumerate(found):
+            for column, hit in enumerate(hits):
+                scores[row, column], keys[row, column] = hit["distance"], hit["key"]
+        return scores, keys
+
+
+def _expression(where: DateFilter) -> str:
+    """The date range as a Milvus filter on ``day``; undated rows (day 0) are in no range."""
+    terms = ["day > 0"]
+    if where.since:
+        terms.append(f"day >= {day_number(where.since)}")
+    if where.until:
+        terms.append(f"day <= {day_number(where.until)}")
+    return " and ".join(terms)
