@@ -1,0 +1,186 @@
+"""Storage at archive scale: vector and keyword stores on synthetic archives of N chunks.
+
+    .venv/bin/python bench/scale.py [--sizes 10000,100000] [--milvus-up-to 100000] [--out docs/scale.md]
+
+Vectors are random unit vectors (384-d, as MiniLM's); keyword texts are drawn from a Zipf-like
+vocabulary. Per backend and size: build (add everything and save), disk, cold open, resident memory
+the opened store adds, dense search p50/p95 for k=10 with and without a date filter (a tenth of the
+archive allowed), recall@10 against exact search, and the time to add or remove one article
+(10 chunks) and save. The reference measured in the same run is numpy's brute-force matrix product.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from rag.lexical import LexicalIndex  # noqa: E402
+from rag.vectors import DateFilter, create_vector_store, open_vector_store  # noqa: E402
+
+DIMENSION, QUERIES, K, ARTICLE = 384, 200, 10, 10
+DAYS = np.array([20200101 + (i % 10) * 10000 for i in range(10)])  # ten years; a filter allows one
+
+
+def rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def disk_mb(directory: Path) -> float:
+    return sum(p.stat().st_size for p in directory.rglob("*") if p.is_file()) / 2**20
+
+
+def open_in_fresh_process(directory: Path, entry: dict) -> tuple[float, float]:
+    """(seconds to open the store and answer one search, MB of resident memory that adds), measured
+    in a new process: in this one, freed memory is reused and the figure would mean nothing."""
+    script = f"""
+import json, sys, time
+import numpy as np
+sys.path.insert(0, {str(REPO)!r})
+from bench.scale import rss_mb
+from rag.vectors import open_vector_store
+import faiss, pymilvus
+before = rss_mb()
+started = time.perf_counter()
+store = open_vector_store({str(directory)!r}, {entry!r})
+store.search(np.ones((1, {DIMENSION}), dtype=np.float32), 10)
+print(json.dumps([time.perf_counter() - started, rss_mb() - before]))
+"""
+    output = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
+    return tuple(json.loads(output.strip().splitlines()[-1]))
+
+
+def percentiles(times: list[float]) -> tuple[float, float]:
+    return float(np.percentile(times, 50) * 1000), float(np.percentile(times, 95) * 1000)
+
+
+def unit(rng, n: int) -> np.ndarray:
+    vectors = rng.standard_normal((n, DIMENSION)).astype(np.float32)
+    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+def measure_vectors(location: str, vectors: np.ndarray, days: np.ndarray, queries: np.ndarray, exact: np.ndarray,
+                    work: Path) -> dict:
+    keys = np.arange(len(vectors), dtype=np.int64)
+    directory = work / location.replace("/", "_")
+    directory.mkdir()
+    started = time.perf_counter()
+    store = create_vector_store(location, directory, DIMENSION)
+    store.add(keys, vectors, days)
+    entry = store.save(directory)
+    store.close()
+    build = time.perf_counter() - started
+    cold, memory = open_in_fresh_process(directory, entry)
+    store = open_vector_store(directory, entry)
+    plain, filtered, found = [], [], []
+    allowed_day = int(DAYS[3])
+    where = DateFilter(date(2023, 1, 1), date(2023, 12, 31), lambda: keys[days == allowed_day])
+    for query in queries:
+        started = time.perf_counter()
+        found.append(store.search(query[None, :], K)[1][0])
+        plain.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        store.search(query[None, :], K, where)
+        filtered.append(time.perf_counter() - started)
+    recall = float(np.mean([len(set(f) & set(e)) / K for f, e in zip(found, exact)]))
+    article = np.arange(len(vectors), len(vectors) + ARTICLE, dtype=np.int64)
+    started = time.perf_counter()
+    store.add(article, unit(np.random.default_rng(1), ARTICLE), np.full(ARTICLE, allowed_day))
+    store.save(directory)
+    add = time.perf_counter() - started
+    started = time.perf_counter()
+    store.remove(article)
+    store.save(directory)
+    remove = time.perf_counter() - started
+    store.close()
+    return {"build s": build, "disk MB": disk_mb(directory), "cold open s": cold, "RSS MB": memory,
+            "search p50/p95 ms": percentiles(plain), "filtered p50/p95 ms": percentiles(filtered),
+            "recall@10": recall, "add article s": add, "remove article s": remove}
+
+
+def measure_keywords(n: int, work: Path, rng) -> dict:
+    vocabulary = [f"w{i}" for i in range(20000)]
+    weights = 1.0 / np.arange(1, len(vocabulary) + 1)
+    words = rng.choice(len(vocabulary), size=(n, 60), p=weights / weights.sum())
+    texts = [" ".join(vocabulary[w] for w in row) for row in words]
+    keys = np.arange(n, dtype=np.int64)
+    started = time.perf_counter()
+    index = LexicalIndex.build(keys, texts)
+    index.save(work / "bm25")
+    build = time.perf_counter() - started
+    allowed = keys[::10]
+    plain, filtered = [], []
+    for row in rng.choice(n, size=QUERIES):
+        query = " ".join(texts[row].split()[:3])
+        started = time.perf_counter()
+        index.search(query, 30)
+        plain.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        index.search(query, 30, allowed)
+        filtered.append(time.perf_counter() - started)
+    return {"build s": build, "disk MB": disk_mb(work / "bm25"), "search p50/p95 ms": percentiles(plain),
+            "filtered p50/p95 ms": percentiles(filtered)}
+
+
+def cell(value) -> str:
+    if isinstance(value, tuple):
+        return " / ".join(f"{v:.2f}" for v in value)
+    return f"{value:.3f}" if value < 10 else f"{value:.0f}"
+
+
+def main(argv: list[str] | None = None) -> list[tuple]:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", default="10000,100000")
+    parser.add_argument("--milvus-up-to", type=int, default=100000, help="skip Milvus Lite above this many chunks")
+    parser.add_argument("--out", default=str(REPO / "docs/scale.md"))
+    args = parser.parse_args(argv)
+    rows = []
+    for n in (int(size) for size in args.sizes.split(",")):
+        rng = np.random.default_rng(0)
+        vectors, queries = unit(rng, n), unit(rng, QUERIES)
+        days = DAYS[rng.integers(0, len(DAYS), n)]
+        started = time.perf_counter()
+        exact = [np.argsort(-(vectors @ q))[:K] for q in queries]
+        reference_ms = (time.perf_counter() - started) / QUERIES * 1000
+        with tempfile.TemporaryDirectory(prefix="rag-scale-") as workdir:
+            work = Path(workdir)
+            rows.append((n, "numpy brute force (reference)", {"search p50/p95 ms": (reference_ms, reference_ms)}))
+            for location in ("faiss", "milvus-lite"):
+                if location == "milvus-lite" and n > args.milvus_up_to:
+                    continue
+                rows.append((n, location, measure_vectors(location, vectors, days, queries, exact, work)))
+                print(n, location, rows[-1][2], flush=True)
+            rows.append((n, "bm25s keywords", measure_keywords(n, work, rng)))
+            print(n, "bm25s", rows[-1][2], flush=True)
+            shutil.rmtree(work, ignore_errors=True)
+    columns = ["build s", "disk MB", "cold open s", "RSS MB", "search p50/p95 ms", "filtered p50/p95 ms", "recall@10",
+               "add article s", "remove article s"]
+    lines = ["| chunks | store | " + " | ".join(columns) + " |", "|" + " --- |" * (len(columns) + 2)]
+    for n, name, values in rows:
+        lines.append(f"| {n:,} | {name} | " + " | ".join(cell(values[c]) if c in values else "" for c in columns) + " |")
+    table = "\n".join(lines) + "\n"
+    print(table)
+    Path(args.out).write_text(
+        "# Storage at scale\n\nReproduce: `.venv/bin/python bench/scale.py --sizes " + args.sizes + "` (2-core machine).\n"
+        "Synthetic archives (random unit vectors; Zipf-like keyword texts). 'add/remove article' is one\n"
+        "10-chunk article added to or removed from the store and saved. Filtered searches allow a tenth of the\n"
+        "archive (one year of ten).\n\n" + table)
+    return rows
+
+
+if __name__ == "__main__":
+    main()
