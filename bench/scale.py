@@ -159,7 +159,7 @@ def main(argv: list[str] | None = None) -> list[tuple]:
         with tempfile.TemporaryDirectory(prefix="rag-scale-") as workdir:
             work = Path(workdir)
             rows.append((n, "numpy brute force (reference)", {"search p50/p95 ms": (reference_ms, reference_ms)}))
-            for location in ("faiss", "milvus-lite"):
+            for location in ("faiss", "faiss-ivf", "milvus-lite"):
                 if location == "milvus-lite" and n > args.milvus_up_to:
                     continue
                 rows.append((n, location, measure_vectors(location, vectors, days, queries, exact, work)))

@@ -47,8 +47,9 @@ def build_parser() -> argparse.ArgumentParser:
     index.add_argument("--rebuild", action="store_true", help="embed every article again instead of updating")
     index.add_argument("--embedder", help="sentence-transformers model name or path (default: all-MiniLM-L6-v2)")
     index.add_argument("--store", metavar="STORE",
-                       help="where vectors live: faiss (default for a new index), milvus-lite (embedded Milvus), or a "
-                            "Milvus server URI such as milvus://localhost:19530 (default: as the index was built)")
+                       help="where vectors live: faiss (exact; default for a new index), faiss-ivf (approximate, for millions "
+                            "of chunks), milvus-lite (embedded Milvus), or a Milvus server URI such as "
+                            "milvus://localhost:19530 (default: as the index was built)")
     index.add_argument("--json", action="store_true", help="print the build report as JSON")
     index.add_argument("--quiet", action="store_true", help="no progress bar")
 

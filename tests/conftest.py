@@ -30,7 +30,7 @@ def corpus_dir(tmp_path) -> Path:
 
 
 # Every vector store backend runs the same behaviour tests (build, load, update, filters, crashes).
-VECTOR_STORES = ["faiss", "milvus-lite"]
+VECTOR_STORES = ["faiss", "faiss-ivf", "milvus-lite"]
 
 
 @pytest.fixture(params=VECTOR_STORES)

