@@ -174,12 +174,35 @@ def main(argv: list[str] | None = None) -> list[tuple]:
         lines.append(f"| {n:,} | {name} | " + " | ".join(cell(values[c]) if c in values else "" for c in columns) + " |")
     table = "\n".join(lines) + "\n"
     print(table)
+    plot = Path(args.out).with_suffix(".png")
+    _plot(rows, plot)
     Path(args.out).write_text(
         "# Storage at scale\n\nReproduce: `.venv/bin/python bench/scale.py --sizes " + args.sizes + "` (2-core machine).\n"
         "Synthetic archives (random unit vectors; Zipf-like keyword texts). 'add/remove article' is one\n"
         "10-chunk article added to or removed from the store and saved. Filtered searches allow a tenth of the\n"
-        "archive (one year of ten), measured after the first query of that range (stores cache its selector).\n\n" + table)
+        "archive (one year of ten), measured after the first query of that range (stores cache its selector).\n\n"
+        + table + f"\n![search p50 against archive size]({plot.name})\n")
     return rows
+
+
+def _plot(rows: list[tuple], path: Path) -> None:
+    """Dense search p50 (and keyword search p50) against archive size, one line per store, log-log."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(figsize=(7, 4.5))
+    for name in dict.fromkeys(name for _, name, _ in rows):
+        points = [(n, values["search p50/p95 ms"][0]) for n, store, values in rows if store == name]
+        axes.plot(*zip(*points), marker="o", label=name)
+    axes.set(xscale="log", yscale="log", xlabel="chunks", ylabel="search p50 (ms, k=10)",
+             title="Search time against archive size (2-core CPU)")
+    axes.grid(True, which="both", alpha=0.3)
+    axes.legend()
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
 
 
 if __name__ == "__main__":

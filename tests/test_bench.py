@@ -21,3 +21,4 @@ def test_the_scale_benchmark_runs_on_10k_chunks(tmp_path):
         assert by_store[exact]["recall@10"] == 1.0
         assert by_store[exact]["filtered p50/p95 ms"][0] > 0
     assert "| 10,000 | faiss |" in (tmp_path / "scale.md").read_text()
+    assert (tmp_path / "scale.png").stat().st_size > 10_000  # the plot beside the table
