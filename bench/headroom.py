@@ -32,12 +32,11 @@ from rag.answers.answerability import evidence_features  # noqa: E402
 from rag.answers.candidates import rank  # noqa: E402
 from rag.answers.model import load_models  # noqa: E402
 from rag.config import Config  # noqa: E402
-from rag.evaluation.metrics import contains_answer  # noqa: E402
+from rag.evaluation.metrics import strictly_right  # noqa: E402
 from rag.evaluation.runner import open_set  # noqa: E402
 from rag.query import parse_query  # noqa: E402
 
 SQUAD = REPO.parent / "shared/bench/squad2-dev-subset.json"
-MAX_ANSWER_WORDS = 15
 
 
 def judge(question_set, models) -> dict:
@@ -48,8 +47,8 @@ def judge(question_set, models) -> dict:
         query = dataclasses.replace(query, vector=qa.embedder.embed([query.text])[0])
         hits = qa.retriever.search(query, qa.config.top_k)
         ranked = rank(query, hits, models)
-        fits = [question.answerable and c.sentence.doc_id in question.doc_ids and contains_answer(c.text, question.answers)
-                and len(c.text.split()) <= MAX_ANSWER_WORDS for c in ranked]
+        fits = [question.answerable and strictly_right(c.text, question.answers, [c.sentence.doc_id], question.doc_ids)
+                for c in ranked]
         probability.append(models.answerability.probability(evidence_features(query, ranked, hits)) if ranked else 0.0)
         right.append(bool(fits) and fits[0])
         unanswerable.append(not question.answerable)

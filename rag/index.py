@@ -96,7 +96,8 @@ def build_index(
     documents, skipped = load_corpus(corpus_dir)
     rebuild = rebuild or _older_format(index_dir)
     previous = None if rebuild or not (index_dir / MANIFEST).exists() else load_index(index_dir, config)
-    reused = _reusable(previous, documents)
+    old_hashes = previous.store.content_hashes() if previous else {}
+    reused = _reusable(previous, old_hashes, documents)
 
     chunks: list[tuple[int, Chunk]] = []
     sentences: list[Sentence] = []
@@ -125,7 +126,7 @@ def build_index(
     location = config.vector_store or (location_of(previous.manifest["backends"]) if previous else "faiss")
     days = {document.doc_id: day_number(document.date) for document in documents}
     _write_atomically(index_dir, documents, chunks, sentences, vector_of, days, location, config, embedder)
-    old_ids = set(previous.store.content_hashes()) if previous else set()
+    old_ids = set(old_hashes)
     if previous:
         previous.vectors.retire()
         previous.close()
@@ -207,14 +208,14 @@ def _check_compatible(manifest: dict, config: Config, index_dir: Path) -> None:
         )
 
 
-def _reusable(previous: Index | None, documents: list[Document]) -> dict[str, tuple[list[tuple[int, Chunk]], np.ndarray, list[Sentence]]]:
+def _reusable(previous: Index | None, old_hashes: dict[str, str], documents: list[Document]
+              ) -> dict[str, tuple[list[tuple[int, Chunk]], np.ndarray, list[Sentence]]]:
     """doc_id -> (keyed chunks, vectors, sentences) for articles whose content hash is unchanged since ``previous``."""
     if previous is None:
         return {}
-    hashes = previous.store.content_hashes()
     reused = {}
     for document in documents:
-        if hashes.get(document.doc_id) == document.content_hash:
+        if old_hashes.get(document.doc_id) == document.content_hash:
             keyed = previous.store.document_chunks(document.doc_id)
             reused[document.doc_id] = (keyed, previous.vectors.vectors_of(np.array([key for key, _ in keyed])),
                                        previous.store.document_sentences(document.doc_id))

@@ -12,7 +12,6 @@ time), so readers never re-split or re-embed text at question time.
 
 from __future__ import annotations
 
-import functools
 from datetime import date
 
 from rag.config import Config
@@ -40,7 +39,7 @@ class HybridRetriever:
         top_k = self.config.top_k if top_k is None else top_k
         # A date filter is applied inside both searches, each in its own way.
         where = None if since is None and until is None else \
-            DateFilter(since, until, functools.cache(lambda: self.index.store.keys_dated(since, until)))
+            DateFilter(since, until, lambda: self.index.store.keys_dated(since, until))
         vector = query.vector if query.vector is not None else self.embedder.embed([query.text])[0]
         _, dense = self.index.vectors.search(vector[None, :], self.config.candidates, where)
         dense_keys = [int(key) for key in dense[0] if key >= 0]

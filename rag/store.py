@@ -7,6 +7,7 @@ back to its chunk with one indexed lookup. Text is read for the hits only, never
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
 from datetime import date
@@ -44,7 +45,8 @@ class ChunkStore:
         self.path = Path(path)
         self._db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False)
         self._db.execute("SELECT count(*) FROM chunks").fetchone()  # fails fast on a damaged file
-        self._dated: dict[tuple, np.ndarray] = {}
+        # A written store never changes, so each date range's keys are read once.
+        self.keys_dated = functools.lru_cache(maxsize=16)(self._keys_dated)
 
     @staticmethod
     def write(path: Path, documents: list[Document], keyed_chunks: list[tuple[int, Chunk]], sentences: list[Sentence]) -> None:
@@ -120,16 +122,9 @@ class ChunkStore:
         query = 'SELECT chunk_key, chunk_id, doc_id, start, "end", text FROM chunks WHERE doc_id = ? ORDER BY start'
         return [(record[0], Chunk(*record[1:])) for record in self._db.execute(query, (doc_id,))]
 
-    def keys_dated(self, since: date | None, until: date | None) -> np.ndarray:
-        """Keys of the chunks of articles dated within [since, until] (an undated article is in no range).
-        A written store never changes, so each range is read once."""
-        if (since, until) not in self._dated:
-            if len(self._dated) >= 16:
-                self._dated.clear()
-            self._dated[(since, until)] = self._keys_dated(since, until)
-        return self._dated[(since, until)]
-
     def _keys_dated(self, since: date | None, until: date | None) -> np.ndarray:
+        """Keys of the chunks of articles dated within [since, until] (an undated article is in no range);
+        called as ``keys_dated``, cached per store."""
         query = "SELECT chunk_key FROM chunks JOIN documents USING (doc_id) WHERE date IS NOT NULL"
         bounds = []
         if since is not None:

@@ -215,7 +215,9 @@ LOCAL_STORES = {"faiss": FaissVectorStore, "faiss-ivf": FaissIVFVectorStore}
 
 
 def check_location(location: str) -> None:
-    if location not in LOCAL_STORES and location != "milvus-lite" and not location.startswith(("milvus://", "http://", "https://")):
+    from rag.milvus import is_milvus
+
+    if location not in LOCAL_STORES and not is_milvus(location):
         raise InvalidInputError(f"unknown vector store {location!r}; use faiss, faiss-ivf (approximate), milvus-lite "
                                 "or a Milvus URI such as milvus://localhost:19530")
 

@@ -8,6 +8,7 @@ the question's terms around the span, the answer type and unit, an ordinal, a na
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 
 import numpy as np
@@ -129,8 +130,10 @@ def _asked(stem: str, asked: set[str]) -> bool:
     return stem in asked or (len(stem) >= 4 and any(word.startswith(stem) for word in asked))
 
 
-def _stems_of(text: str) -> set[str]:
-    return set(stem_words(list(content_words(text))))
+@functools.lru_cache(maxsize=4096)
+def _stems_of(text: str) -> frozenset[str]:
+    """Content-word stems of a span; cached, since filtering and scoring both ask for each span."""
+    return frozenset(stem_words(list(content_words(text))))
 
 
 def _features(query: Query, read: _Read, span, spans, order: int, terms: dict[str, float],

@@ -23,14 +23,12 @@ from rag.answers.model import AnswerModels, LogisticModel
 from rag.answers.span_head import head_path, train_head
 from rag.config import Config
 from rag.evaluation.dataset import EvalQuestion
-from rag.evaluation.metrics import best_f1, contains_answer
+from rag.evaluation.metrics import best_f1, strictly_right
 from rag.query import parse_query
 from rag.types import Candidate
 
 # A candidate counts as the answer when its words overlap a gold answer this much (token F1).
 POSITIVE_F1 = 0.5
-# Strict accuracy's answer length limit: a longer answer is not a short answer, even if it is right.
-MAX_ANSWER_WORDS = 15
 # The news questions of the eval set's training split are few beside SQuAD's thousands; together
 # they weigh this share of the answerability fit, so that news evidence is not drowned out.
 NEWS_SHARE = 0.25
@@ -87,9 +85,8 @@ def fit(examples: list[Example], span_head, trained_on: dict) -> AnswerModels:
         query = parse_query(example.question.question)
         evidence.append(evidence_features(query, ranked, example.hits))
         best = ranked[0]
-        answerable.append(example.question.answerable and best.sentence.doc_id in example.question.doc_ids
-                          and contains_answer(best.text, example.question.answers)
-                          and len(best.text.split()) <= MAX_ANSWER_WORDS)
+        answerable.append(example.question.answerable and strictly_right(
+            best.text, example.question.answers, [best.sentence.doc_id], example.question.doc_ids))
         gold_present = any(hit.chunk.doc_id in example.question.doc_ids for hit in example.hits)
         unanswerable.append(not (example.question.answerable and gold_present))
         sources.append(example.source)

@@ -15,8 +15,6 @@ from rag.evaluation.dataset import EvalQuestion
 from rag.pipeline import QA
 
 WORST_FAILURES = 10
-# Strict accuracy's limit: an answer longer than this is a pasted sentence, not a short answer.
-STRICT_MAX_WORDS = 15
 
 
 @dataclass(frozen=True)
@@ -44,9 +42,11 @@ class QuestionResult:
         return self.correct(threshold) and cites_gold
 
     def strictly_correct(self, threshold: float | None = None) -> bool:
-        """As ``correct_and_cited``, and an answer of at most STRICT_MAX_WORDS words."""
-        short = not self.question.answerable or len(self.answer.split()) <= STRICT_MAX_WORDS
-        return self.correct_and_cited(threshold) and short
+        """As ``correct_and_cited``, and a short answer (metrics.strictly_right)."""
+        if not self.question.answerable:
+            return self.withheld(threshold)
+        return not self.withheld(threshold) and metrics.strictly_right(
+            self.answer, self.question.answers, self.cited_doc_ids, self.question.doc_ids)
 
 
 def evaluate(qa: QA, questions: list[EvalQuestion], progress: bool = True) -> list[QuestionResult]:

@@ -18,6 +18,15 @@ def contains_answer(answer: str, accepted: Sequence[str]) -> bool:
     return any(normalise(gold) and f" {normalise(gold)} " in answer for gold in accepted)
 
 
+# Strict accuracy's limit: an answer longer than this is a pasted sentence, not a short answer.
+STRICT_MAX_WORDS = 15
+
+
+def strictly_right(answer: str, accepted: Sequence[str], cited: Sequence[str], gold: Sequence[str]) -> bool:
+    """Contains an accepted answer, is at most STRICT_MAX_WORDS words, and cites a gold document."""
+    return contains_answer(answer, accepted) and len(answer.split()) <= STRICT_MAX_WORDS and bool(set(cited) & set(gold))
+
+
 def exact_match(answer: str, accepted: Sequence[str]) -> float:
     return float(any(normalise(answer) == normalise(gold) for gold in accepted))
 
