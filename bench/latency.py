@@ -23,7 +23,7 @@ sys.path.insert(0, str(REPO))
 
 from rag.config import Config  # noqa: E402
 from rag.evaluation.metrics import percentile  # noqa: E402
-from rag.index import build_index  # noqa: E402
+from rag.build import build_index  # noqa: E402
 from rag.pipeline import load  # noqa: E402
 
 

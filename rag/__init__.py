@@ -27,11 +27,11 @@ __all__ = [
 ]
 
 
-def build_index(corpus_dir="corpus", index_dir="index", config=None, rebuild=False, progress=True):
-    """Build or update the index; see rag.index.build_index."""
-    from rag.index import build_index as _build
+def build_index(corpus_dir="corpus", index_dir="index", config=None, rebuild=False, compact=False, progress=True):
+    """Build or update the index; see rag.build.build_index."""
+    from rag.build import build_index as _build
 
-    return _build(corpus_dir, index_dir, config, rebuild=rebuild, progress=progress)
+    return _build(corpus_dir, index_dir, config, rebuild=rebuild, compact=compact, progress=progress)
 
 
 def load(index_dir="index", config=None, embedder=None):

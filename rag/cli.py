@@ -45,10 +45,13 @@ def build_parser() -> argparse.ArgumentParser:
     index.add_argument("--corpus", default="corpus", help="folder of .txt, .md and .html articles (default: corpus)")
     index.add_argument("--index", default="index", help="where the index lives (default: index)")
     index.add_argument("--rebuild", action="store_true", help="embed every article again instead of updating")
+    index.add_argument("--compact", action="store_true",
+                       help="write the whole index again, reusing every vector: drops what updates removed and merges "
+                            "their segments (updates otherwise write in place and compact by themselves now and then)")
     index.add_argument("--embedder", help="sentence-transformers model name or path (default: all-MiniLM-L6-v2)")
     index.add_argument("--store", metavar="STORE",
-                       help="where vectors live: faiss (exact; default for a new index), faiss-ivf (approximate, for millions "
-                            "of chunks), milvus-lite (embedded Milvus), or a Milvus server URI such as "
+                       help="where vectors live: faiss (default for a new index: exact below 200,000 chunks, approximate "
+                            "above), faiss-flat (always exact), faiss-ivf (always approximate), milvus-lite (embedded Milvus), or a Milvus server URI such as "
                             "milvus://localhost:19530 (default: as the index was built)")
     index.add_argument("--json", action="store_true", help="print the build report as JSON")
     index.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -118,10 +121,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _index(args) -> int:
-    from rag.index import build_index
+    from rag.build import build_index
 
     config = from_env().replace(embedder=args.embedder, vector_store=args.store)
-    report = build_index(args.corpus, args.index, config, rebuild=args.rebuild, progress=not args.quiet)
+    report = build_index(args.corpus, args.index, config, rebuild=args.rebuild, compact=args.compact,
+                         progress=not args.quiet)
     for skipped in report.skipped:
         print(f"rag: warning: {skipped}", file=sys.stderr)
     if args.json:

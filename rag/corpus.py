@@ -193,9 +193,10 @@ def _read_metadata(path: Path) -> tuple[dict[str, dict], list[Skipped]]:
     return metadata, skipped
 
 
-def fingerprint(documents: list[Document]) -> str:
-    """One hash for the whole corpus: changes when any article is added, edited or removed."""
+def fingerprint(content_hashes: dict[str, str]) -> str:
+    """One hash for the whole corpus (doc_id -> content hash): changes when any article is added,
+    edited or removed."""
     digest = hashlib.sha256()
-    for document in sorted(documents, key=lambda d: d.doc_id):
-        digest.update(f"{document.doc_id}:{document.content_hash}\n".encode())
+    for doc_id in sorted(content_hashes):
+        digest.update(f"{doc_id}:{content_hashes[doc_id]}\n".encode())
     return digest.hexdigest()

@@ -2,11 +2,12 @@
 the index directory (Milvus Lite, no server; ``--store milvus-lite``) and against a Milvus
 standalone or cluster by URI (``--store milvus://host:19530``).
 
-Each chunk is a row (key, vector, day): the chunk key is the primary key, so adds and deletes are
-by key, and ``day`` (yyyymmdd, 0 when the article is undated) lets a date filter run inside Milvus
-as a filter expression. On a server every build writes a new collection; the manifest names it, so
-swapping the index directory switches readers atomically, and the replaced collection is dropped
-afterwards.
+Each chunk is a row (key, vector, day, generation): the chunk key is the primary key, ``day``
+(yyyymmdd, 0 when the article is undated) lets a date filter run inside Milvus as a filter
+expression, and ``generation`` lets a reader see only what was committed up to the manifest it
+loaded (updates write in place; removed chunks are left out by key until the next full write). On a
+server every full write makes a new collection; the manifest names it, so swapping the index
+directory switches readers atomically, and the replaced collection is dropped afterwards.
 """
 
 from __future__ import annotations
@@ -68,11 +69,14 @@ def _quiet_lite_probe() -> None:
 class MilvusVectorStore:
     name = "milvus"
 
-    def __init__(self, client, collection: str, uri: str, lite_file: str | None):
+    def __init__(self, client, collection: str, uri: str, lite_file: str | None, generation: int = 0,
+                 hidden: np.ndarray | None = None):
         self.client = client
         self.collection = collection
         self.uri = uri
         self.lite_file = lite_file  # the Milvus Lite file's path, or None on a server
+        self.generation = generation
+        self.hidden = np.zeros(0, dtype=np.int64) if hidden is None else np.asarray(hidden, dtype=np.int64)
 
     @classmethod
     def create(cls, location: str, directory: Path, dimension: int) -> "MilvusVectorStore":
@@ -86,6 +90,7 @@ class MilvusVectorStore:
         schema.add_field("key", DataType.INT64, is_primary=True)
         schema.add_field("vector", DataType.FLOAT_VECTOR, dim=dimension)
         schema.add_field("day", DataType.INT64)
+        schema.add_field("generation", DataType.INT64)
         index = client.prepare_index_params()
         # Lite: exact search, the same answers as FAISS flat. A server picks its own index (AUTOINDEX).
         index.add_index(field_name="vector", index_type="FLAT" if lite else "AUTOINDEX", metric_type="IP")
@@ -93,17 +98,18 @@ class MilvusVectorStore:
         return cls(client, collection, uri, uri if lite else None)
 
     @classmethod
-    def open(cls, directory: Path, entry: dict) -> "MilvusVectorStore":
+    def open(cls, directory: Path, entry: dict, generation: int, hidden: np.ndarray) -> "MilvusVectorStore":
         lite_file = str(Path(directory) / entry["file"]) if "file" in entry else None
         uri = lite_file or entry["uri"]
         client = _connect(uri)
         if not client.has_collection(entry["collection"]):
             raise FileNotFoundError(f"Milvus collection {entry['collection']} is missing at {uri}")
         client.load_collection(entry["collection"])  # into memory, ready for searches
-        return cls(client, entry["collection"], uri, lite_file)
+        return cls(client, entry["collection"], uri, lite_file, generation, hidden)
 
-    def save(self, directory: Path) -> dict:
+    def commit(self, directory: Path) -> dict:
         self.client.flush(self.collection)
+        self.generation += 1
         where = {"file": LITE_FILE} if self.lite_file else {"uri": self.uri}
         return {"vectors": self.name, **where, "collection": self.collection}
 
@@ -120,19 +126,25 @@ class MilvusVectorStore:
         if self.lite_file is None:
             _connect(self.uri).drop_collection(self.collection)  # a client of its own: this one may be closed
 
+    def discard_after(self, directory: Path, generation: int) -> None:
+        self.client.delete(self.collection, filter=f"generation > {int(generation)}")
+
     def __len__(self) -> int:
-        return int(self.client.query(self.collection, filter="", output_fields=["count(*)"])[0]["count(*)"])
+        found = self.client.query(self.collection, filter=self._visible(), output_fields=["count(*)"])
+        return int(found[0]["count(*)"])
 
     def add(self, keys: np.ndarray, vectors: np.ndarray, days: np.ndarray) -> None:
         for start in range(0, len(keys), INSERT_BATCH):
             rows = slice(start, start + INSERT_BATCH)
             self.client.insert(self.collection, [
-                {"key": int(key), "vector": vector.astype(np.float32).tolist(), "day": int(day)}
+                {"key": int(key), "vector": vector.astype(np.float32).tolist(), "day": int(day),
+                 "generation": self.generation + 1}
                 for key, vector, day in zip(keys[rows], vectors[rows], days[rows])
             ])
 
     def remove(self, keys: np.ndarray) -> None:
-        self.client.delete(self.collection, ids=[int(key) for key in keys])
+        """Hidden from the next generation on; the rows go with the collection at the next full write."""
+        self.hidden = np.union1d(self.hidden, np.asarray(keys, dtype=np.int64))
 
     def vectors_of(self, keys: np.ndarray) -> np.ndarray:
         if not len(keys):
@@ -142,7 +154,7 @@ class MilvusVectorStore:
         return np.array([by_key[int(key)] for key in keys], dtype=np.float32)
 
     def search(self, queries: np.ndarray, k: int, where: DateFilter | None = None) -> tuple[np.ndarray, np.ndarray]:
-        expression = _expression(where) if where else ""
+        expression = " and ".join([self._visible(), *([_expression(where)] if where else [])])
         found = self.client.search(self.collection, data=np.asarray(queries, dtype=np.float32).tolist(), limit=k,
                                    filter=expression, output_fields=["key"])
         scores = np.full((len(queries), k), -np.inf, dtype=np.float32)
@@ -151,6 +163,14 @@ class MilvusVectorStore:
             for column, hit in enumerate(hits):
                 scores[row, column], keys[row, column] = hit["distance"], hit["key"]
         return scores, keys
+
+
+    def _visible(self) -> str:
+        """Rows committed up to this store's generation, less the hidden keys."""
+        expression = f"generation <= {self.generation}"
+        if len(self.hidden):
+            expression += f" and key not in [{','.join(str(int(key)) for key in self.hidden)}]"
+        return expression
 
 
 def _expression(where: DateFilter) -> str:

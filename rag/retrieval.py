@@ -1,4 +1,4 @@
-"""Hybrid retrieval: dense (FAISS) and BM25 rankings merged by reciprocal rank fusion.
+"""Hybrid retrieval: dense and BM25 (tantivy) rankings merged by reciprocal rank fusion.
 
 Date-aware twice over: ``since``/``until`` filter on article dates, and a period named in the
 question ("in March 2023") lifts passages dated in it or mentioning it and lowers passages
@@ -43,8 +43,7 @@ class HybridRetriever:
         vector = query.vector if query.vector is not None else self.embedder.embed([query.text])[0]
         _, dense = self.index.vectors.search(vector[None, :], self.config.candidates, where)
         dense_keys = [int(key) for key in dense[0] if key >= 0]
-        lexical = self.index.lexical.search(query.text, self.config.candidates, where.allowed_keys() if where else None)
-        lexical_keys = [int(key) for key in lexical[0]]
+        lexical_keys = [int(key) for key in self.index.keywords.search(query.text, self.config.candidates, where)[0]]
 
         fused: dict[int, float] = {}
         for ranking in (dense_keys, lexical_keys):

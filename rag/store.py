@@ -3,6 +3,14 @@ keyword indexes.
 
 Each chunk has a stable integer key: the vector and keyword indexes return keys, and a hit maps
 back to its chunk with one indexed lookup. Text is read for the hits only, never all at once.
+
+Updates happen in place and cost what changed. Every row records the generation (the count of
+commits to the index) that added it and the one that removed it, if any. A store opened at
+generation G shows the rows live at G, so an update first writes generation G+1 here and in the
+other stores and becomes visible only when the manifest names G+1; an update killed before that
+leaves G exactly as it was, and the next update discards what it left. Removed rows stay until
+the next full write (``rag index --compact``); their keys are the ``hidden_keys`` that the vector
+and keyword stores leave out of their results.
 """
 
 from __future__ import annotations
@@ -19,62 +27,77 @@ from rag.types import Chunk, Document, Sentence, TypedSpan
 
 _SCHEMA = """
 CREATE TABLE documents (
-    doc_id TEXT PRIMARY KEY, title TEXT NOT NULL, date TEXT, source TEXT, url TEXT,
-    path TEXT NOT NULL, content_hash TEXT NOT NULL, text TEXT NOT NULL
+    doc_id TEXT NOT NULL, generation INTEGER NOT NULL, removed_in INTEGER,
+    title TEXT NOT NULL, date TEXT, source TEXT, url TEXT,
+    path TEXT NOT NULL, content_hash TEXT NOT NULL, text TEXT NOT NULL,
+    PRIMARY KEY (doc_id, generation)
 );
 CREATE INDEX documents_by_date ON documents(date);
 CREATE TABLE chunks (
-    chunk_key INTEGER PRIMARY KEY, chunk_id TEXT UNIQUE NOT NULL, doc_id TEXT NOT NULL REFERENCES documents,
+    chunk_key INTEGER PRIMARY KEY, chunk_id TEXT NOT NULL, doc_id TEXT NOT NULL,
+    generation INTEGER NOT NULL, removed_in INTEGER,
     start INTEGER NOT NULL, "end" INTEGER NOT NULL, text TEXT NOT NULL
 );
 CREATE INDEX chunks_by_doc ON chunks(doc_id);
+CREATE INDEX chunks_removed ON chunks(removed_in) WHERE removed_in IS NOT NULL;
 CREATE TABLE sentences (
-    sentence_id TEXT PRIMARY KEY, doc_id TEXT NOT NULL REFERENCES documents,
+    sentence_id TEXT NOT NULL, doc_id TEXT NOT NULL, generation INTEGER NOT NULL, removed_in INTEGER,
     start INTEGER NOT NULL, "end" INTEGER NOT NULL, text TEXT NOT NULL,
     spans TEXT NOT NULL,  -- JSON list of [start, end, kind], offsets in the sentence
-    vector BLOB NOT NULL  -- float32, unit length
+    vector BLOB NOT NULL,  -- float32, unit length
+    PRIMARY KEY (sentence_id, generation)
 );
 CREATE INDEX sentences_by_doc ON sentences(doc_id, start);
 """
+_TABLES = ("documents", "chunks", "sentences")
+_DOCUMENT_COLUMNS = "doc_id, title, date, source, url, path, content_hash, text"
+_CHUNK_COLUMNS = 'chunk_key, chunk_id, doc_id, start, "end", text'
+_SENTENCE_COLUMNS = 'sentence_id, doc_id, start, "end", text, spans, vector'
 
 
 class ChunkStore:
-    """Read access to a written store. Safe to share between threads: it only reads."""
+    """Read access to the store as of one generation. Safe to share between threads: it only reads."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, generation: int):
         self.path = Path(path)
+        self.generation = int(generation)
         self._db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False)
-        self._db.execute("SELECT count(*) FROM chunks").fetchone()  # fails fast on a damaged file
-        # A written store never changes, so each date range's keys are read once.
+        for table in _TABLES:  # the rows live at this generation; temporary views need no write access
+            self._db.execute(f"CREATE TEMP VIEW live_{table} AS SELECT * FROM main.{table} WHERE generation <= "
+                             f"{self.generation} AND (removed_in IS NULL OR removed_in > {self.generation})")
+        self._db.execute("SELECT count(*) FROM live_chunks").fetchone()  # fails fast on a damaged file
+        # Rows live at a generation never change, so each date range's keys are read once.
         self.keys_dated = functools.lru_cache(maxsize=16)(self._keys_dated)
 
     @staticmethod
-    def write(path: Path, documents: list[Document], keyed_chunks: list[tuple[int, Chunk]], sentences: list[Sentence]) -> None:
+    def write(path: Path, documents: list[Document], keyed_chunks: list[tuple[int, Chunk]], sentences: list[Sentence],
+              generation: int = 1) -> None:
+        """A new store holding these rows as ``generation``."""
         db = sqlite3.connect(path)
         try:
             db.executescript(_SCHEMA)
-            db.executemany(
-                "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (d.doc_id, d.title, d.date.isoformat() if d.date else None, d.source, d.url, d.path,
-                     d.content_hash, d.text)
-                    for d in documents
-                ],
-            )
-            db.executemany(
-                "INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?)",
-                [(key, c.chunk_id, c.doc_id, c.start, c.end, c.text) for key, c in keyed_chunks],
-            )
-            db.executemany(
-                "INSERT INTO sentences VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (s.sentence_id, s.doc_id, s.start, s.end, s.text,
-                     json.dumps([[span.start, span.end, span.kind] for span in s.spans]),
-                     np.asarray(s.vector, dtype=np.float32).tobytes())
-                    for s in sentences
-                ],
-            )
+            _insert(db, generation, documents, keyed_chunks, sentences)
             db.commit()
+        finally:
+            db.close()
+
+    @staticmethod
+    def update(path: Path, committed: int, documents: list[Document], keyed_chunks: list[tuple[int, Chunk]],
+               sentences: list[Sentence], removed_doc_ids: list[str]) -> None:
+        """Write generation ``committed + 1`` in one transaction: the rows of ``removed_doc_ids``
+        marked removed, the given rows added. First discards what an update killed before its commit left."""
+        db = sqlite3.connect(path)
+        try:
+            with db:
+                for table in _TABLES:
+                    db.execute(f"DELETE FROM {table} WHERE generation > ?", (committed,))
+                    db.execute(f"UPDATE {table} SET removed_in = NULL WHERE removed_in > ?", (committed,))
+                for batch in _batches(list(removed_doc_ids)):
+                    marks = ",".join("?" * len(batch))
+                    for table in _TABLES:
+                        db.execute(f"UPDATE {table} SET removed_in = ? WHERE removed_in IS NULL AND doc_id IN ({marks})",
+                                   (committed + 1, *batch))
+                _insert(db, committed + 1, documents, keyed_chunks, sentences)
         finally:
             db.close()
 
@@ -82,50 +105,63 @@ class ChunkStore:
         self._db.close()
 
     def documents(self) -> list[Document]:
-        rows = self._db.execute("SELECT * FROM documents ORDER BY doc_id").fetchall()
+        rows = self._db.execute(f"SELECT {_DOCUMENT_COLUMNS} FROM live_documents ORDER BY doc_id").fetchall()
         return [_document(row) for row in rows]
 
     def document(self, doc_id: str) -> Document | None:
-        row = self._db.execute("SELECT * FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
+        row = self._db.execute(f"SELECT {_DOCUMENT_COLUMNS} FROM live_documents WHERE doc_id = ?", (doc_id,)).fetchone()
         return _document(row) if row else None
 
     def titles_and_dates(self, doc_ids: set[str]) -> dict[str, tuple[str, date | None]]:
         """doc_id -> (title, date) of the given articles, without reading their text."""
         found = {}
         for batch in _batches(sorted(doc_ids)):
-            query = f"SELECT doc_id, title, date FROM documents WHERE doc_id IN ({','.join('?' * len(batch))})"
+            query = f"SELECT doc_id, title, date FROM live_documents WHERE doc_id IN ({','.join('?' * len(batch))})"
             found.update({doc_id: (title, _date(day)) for doc_id, title, day in self._db.execute(query, batch)})
         return found
 
     def content_hashes(self) -> dict[str, str]:
-        return dict(self._db.execute("SELECT doc_id, content_hash FROM documents"))
+        return dict(self._db.execute("SELECT doc_id, content_hash FROM live_documents"))
 
     def chunk_count(self) -> int:
-        return self._db.execute("SELECT count(*) FROM chunks").fetchone()[0]
+        return self._db.execute("SELECT count(*) FROM live_chunks").fetchone()[0]
+
+    def sentence_count(self, doc_ids: list[str]) -> int:
+        """Live sentences of the given articles."""
+        total = 0
+        for batch in _batches(list(doc_ids)):
+            query = f"SELECT count(*) FROM live_sentences WHERE doc_id IN ({','.join('?' * len(batch))})"
+            total += self._db.execute(query, batch).fetchone()[0]
+        return total
+
+    def hidden_keys(self) -> np.ndarray:
+        """Keys of chunks removed by an update but still in the stores until the next full write."""
+        query = "SELECT chunk_key FROM chunks WHERE removed_in <= ?"
+        return np.array([key for (key,) in self._db.execute(query, (self.generation,))], dtype=np.int64)
 
     def chunks(self, keys: list[int] | None = None) -> list[Chunk]:
-        """Chunks of the given keys, in that order; all chunks in key order when ``keys`` is None."""
+        """Chunks of the given keys, in that order; all live chunks in key order when ``keys`` is None."""
         return [chunk for _, chunk in self.keyed_chunks(keys)]
 
     def keyed_chunks(self, keys: list[int] | None = None) -> list[tuple[int, Chunk]]:
-        columns = 'chunk_key, chunk_id, doc_id, start, "end", text'
         if keys is None:
-            return [(record[0], Chunk(*record[1:])) for record in self._db.execute(f"SELECT {columns} FROM chunks ORDER BY chunk_key")]
+            query = f"SELECT {_CHUNK_COLUMNS} FROM live_chunks ORDER BY chunk_key"
+            return [(record[0], Chunk(*record[1:])) for record in self._db.execute(query)]
         by_key = {}
         for batch in _batches(list(keys)):
-            query = f"SELECT {columns} FROM chunks WHERE chunk_key IN ({','.join('?' * len(batch))})"
+            query = f"SELECT {_CHUNK_COLUMNS} FROM chunks WHERE chunk_key IN ({','.join('?' * len(batch))})"
             by_key.update({record[0]: Chunk(*record[1:]) for record in self._db.execute(query, batch)})
         return [(key, by_key[key]) for key in keys]
 
     def document_chunks(self, doc_id: str) -> list[tuple[int, Chunk]]:
         """(key, chunk) of one article's chunks, in order."""
-        query = 'SELECT chunk_key, chunk_id, doc_id, start, "end", text FROM chunks WHERE doc_id = ? ORDER BY start'
+        query = f"SELECT {_CHUNK_COLUMNS} FROM live_chunks WHERE doc_id = ? ORDER BY start"
         return [(record[0], Chunk(*record[1:])) for record in self._db.execute(query, (doc_id,))]
 
     def _keys_dated(self, since: date | None, until: date | None) -> np.ndarray:
         """Keys of the chunks of articles dated within [since, until] (an undated article is in no range);
         called as ``keys_dated``, cached per store."""
-        query = "SELECT chunk_key FROM chunks JOIN documents USING (doc_id) WHERE date IS NOT NULL"
+        query = "SELECT chunk_key FROM live_chunks JOIN live_documents USING (doc_id) WHERE date IS NOT NULL"
         bounds = []
         if since is not None:
             query += " AND date >= ?"
@@ -136,21 +172,46 @@ class ChunkStore:
         return np.array([key for (key,) in self._db.execute(query, bounds)], dtype=np.int64)
 
     def max_key(self) -> int:
+        """The largest key ever given in this store, removed chunks included: keys are never reused."""
         return self._db.execute("SELECT coalesce(max(chunk_key), -1) FROM chunks").fetchone()[0]
 
     def document_sentences(self, doc_id: str) -> list[Sentence]:
         """Every sentence of one article, in order, with spans and vectors."""
-        query = 'SELECT * FROM sentences WHERE doc_id = ? ORDER BY start'
+        query = f"SELECT {_SENTENCE_COLUMNS} FROM live_sentences WHERE doc_id = ? ORDER BY start"
         return [_sentence(record) for record in self._db.execute(query, (doc_id,))]
 
     def sentences_in(self, chunks: list[Chunk]) -> dict[str, tuple[Sentence, ...]]:
         """chunk_id -> the sentences each chunk overlaps, in order (one query per chunk, on an index)."""
-        query = 'SELECT * FROM sentences WHERE doc_id = ? AND start < ? AND "end" > ? ORDER BY start'
+        query = f'SELECT {_SENTENCE_COLUMNS} FROM live_sentences WHERE doc_id = ? AND start < ? AND "end" > ? ORDER BY start'
         return {
             chunk.chunk_id: tuple(_sentence(record) for record in self._db.execute(query, (chunk.doc_id, chunk.end, chunk.start)))
             for chunk in chunks
         }
 
+
+def _insert(db: sqlite3.Connection, generation: int, documents: list[Document], keyed_chunks: list[tuple[int, Chunk]],
+            sentences: list[Sentence]) -> None:
+    db.executemany(
+        f"INSERT INTO documents (generation, {_DOCUMENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (generation, d.doc_id, d.title, d.date.isoformat() if d.date else None, d.source, d.url, d.path,
+             d.content_hash, d.text)
+            for d in documents
+        ],
+    )
+    db.executemany(
+        f"INSERT INTO chunks (generation, {_CHUNK_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [(generation, key, c.chunk_id, c.doc_id, c.start, c.end, c.text) for key, c in keyed_chunks],
+    )
+    db.executemany(
+        f"INSERT INTO sentences (generation, {_SENTENCE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (generation, s.sentence_id, s.doc_id, s.start, s.end, s.text,
+             json.dumps([[span.start, span.end, span.kind] for span in s.spans]),
+             np.asarray(s.vector, dtype=np.float32).tobytes())
+            for s in sentences
+        ],
+    )
 
 
 def _batches(values: list, size: int = 500):

@@ -12,7 +12,8 @@ from pathlib import Path
 from rag.config import READERS, Config
 from rag.corpus import add_article, corpus_files, remove_article
 from rag.errors import RagError
-from rag.index import MANIFEST, build_index
+from rag.build import build_index
+from rag.index import MANIFEST
 from rag.pipeline import QA, load
 from rag.render import answer_markdown, sources_html
 

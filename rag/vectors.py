@@ -18,6 +18,7 @@ from typing import Callable, Protocol
 import numpy as np
 
 from rag.errors import InvalidInputError
+from rag.files import write_durably
 
 FAISS_FILE = "vectors.faiss"
 
@@ -38,7 +39,13 @@ def day_number(day: date | None) -> int:
 
 
 class VectorStore(Protocol):
+    """Stores are opened at a generation (the count of commits to the index) and show only what was
+    committed up to it, less ``hidden`` keys (chunks removed since the last full write). Writes go to
+    the next generation and show after ``commit``, so an update killed before the manifest names the
+    new generation leaves every reader's view as it was."""
+
     name: str  # the backend, as the index manifest records it
+    generation: int
 
     def add(self, keys: np.ndarray, vectors: np.ndarray, days: np.ndarray) -> None:
         """Store ``vectors`` under ``keys``, with their articles' dates (``day_number``)."""
@@ -54,141 +61,207 @@ class VectorStore(Protocol):
         """The stored vectors of ``keys``, in that order (an update reuses them without re-embedding)."""
         ...
 
-    def save(self, directory: Path) -> dict:
-        """Make what was added durable; the manifest entry that opens it again."""
+    def commit(self, directory: Path) -> dict:
+        """Make what was added durable as the next generation; the manifest entry that opens it again.
+        What earlier entries name stays as it was."""
+        ...
+
+    def discard_after(self, directory: Path, generation: int) -> None:
+        """Drop what an update killed before its commit wrote beyond ``generation``."""
         ...
 
     def close(self) -> None: ...
 
     def retire(self) -> None:
-        """A newer build replaced this one: free what does not go away with the old index directory."""
+        """A full write replaced this store: free what does not go away with the old index directory."""
         ...
 
     def __len__(self) -> int: ...
 
 
 class FaissVectorStore:
-    """Exact search: a flat inner-product index behind an id map from chunk keys, in one file."""
+    """Exact search: a flat inner-product index behind an id map from chunk keys.
+
+    A full write saves one file; each later update saves only the vectors it added, as a segment
+    file of its own (``vectors-<generation>.faiss``), so adding an article to a million chunks writes
+    kilobytes. Segments are searched beside the main file; removed chunks are left out by an ID selector."""
 
     name = "faiss-flat"
 
-    def __init__(self, index):
-        self.index = index
-        self._selectors: dict[tuple, object] = {}  # (since, until) -> its ID selector, until keys change
+    def __init__(self, index, dimension: int, generation: int = 0, segments: tuple[str, ...] = (),
+                 hidden: np.ndarray | None = None):
+        import faiss
+
+        self.index = index  # the main file's index; None until an IVF store has vectors to train on
+        self.dimension = dimension
+        self.generation = generation
+        self.segments = segments  # segment files, oldest first
+        self.recent = faiss.IndexIDMap2(faiss.IndexFlatIP(dimension))  # the segments' vectors, and new ones
+        self._pending: list[tuple[np.ndarray, np.ndarray]] = []  # (keys, vectors) not yet in a file
+        self.hidden = np.zeros(0, dtype=np.int64) if hidden is None else np.asarray(hidden, dtype=np.int64)
+        self._selectors: dict[tuple, tuple] = {}  # (since, until) -> its ID selector (and its parts), until keys change
 
     @classmethod
     def create(cls, directory: Path, dimension: int) -> "FaissVectorStore":
         import faiss
 
-        return cls(faiss.IndexIDMap2(faiss.IndexFlatIP(dimension)))
+        return cls(faiss.IndexIDMap2(faiss.IndexFlatIP(dimension)), dimension)
 
     @classmethod
-    def open(cls, directory: Path, entry: dict) -> "FaissVectorStore":
+    def open(cls, directory: Path, entry: dict, generation: int, hidden: np.ndarray) -> "FaissVectorStore":
         import faiss
 
-        return cls(faiss.read_index(str(Path(directory) / FAISS_FILE)))
+        index = faiss.read_index(str(Path(directory) / FAISS_FILE))
+        store = cls(index, index.d, generation, tuple(entry.get("segments", ())), hidden, **cls._options(entry))
+        for name in store.segments:
+            segment = faiss.read_index(str(Path(directory) / name))
+            keys = faiss.vector_to_array(segment.id_map)
+            store.recent.add_with_ids(faiss.downcast_index(segment.index).reconstruct_n(0, segment.ntotal), keys)
+        return store
 
-    def save(self, directory: Path) -> dict:
+    @staticmethod
+    def _options(entry: dict) -> dict:
+        return {}
+
+    def commit(self, directory: Path) -> dict:
         import faiss
 
-        faiss.write_index(self.index, str(Path(directory) / FAISS_FILE))
-        return {"vectors": self.name}
+        self.generation += 1
+        if self.generation == 1:  # a full write
+            write_durably(Path(directory) / FAISS_FILE, lambda path: faiss.write_index(self.index, path))
+        elif self._pending:
+            segment = faiss.IndexIDMap2(faiss.IndexFlatIP(self.dimension))
+            for keys, vectors in self._pending:
+                segment.add_with_ids(vectors, keys)
+            name = f"vectors-{self.generation}.faiss"
+            write_durably(Path(directory) / name, lambda path: faiss.write_index(segment, path))
+            self.segments = (*self.segments, name)
+        self._pending.clear()
+        return {"vectors": self.name, "segments": list(self.segments)}
+
+    def discard_after(self, directory: Path, generation: int) -> None:
+        for path in Path(directory).glob("vectors-*.faiss"):
+            if path.name not in self.segments:
+                path.unlink()
 
     def close(self) -> None:
         pass
 
     def retire(self) -> None:
-        pass  # the file goes with the old directory
+        pass  # the files go with the old directory
 
     def __len__(self) -> int:
-        return self.index.ntotal
+        main = 0 if self.index is None else self.index.ntotal
+        return main + self.recent.ntotal - len(self.hidden)
 
     def add(self, keys: np.ndarray, vectors: np.ndarray, days: np.ndarray | None = None) -> None:
+        if not len(keys):
+            return
         self._selectors.clear()
-        if len(keys):
-            self.index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), np.asarray(keys, dtype=np.int64))
+        keys = np.asarray(keys, dtype=np.int64)
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        if self.generation > 0:
+            self.recent.add_with_ids(vectors, keys)  # an update: saved as a segment of its own
+            self._pending.append((keys, vectors))
+        else:
+            self._add_to_main(keys, vectors)
+
+    def _add_to_main(self, keys: np.ndarray, vectors: np.ndarray) -> None:
+        self.index.add_with_ids(vectors, keys)
 
     def remove(self, keys: np.ndarray) -> None:
-        import faiss
-
         self._selectors.clear()
-        self.index.remove_ids(faiss.IDSelectorArray(np.asarray(keys, dtype=np.int64)))
+        self.hidden = np.union1d(self.hidden, np.asarray(keys, dtype=np.int64))
 
     def vectors_of(self, keys: np.ndarray) -> np.ndarray:
         if not len(keys):
-            return np.zeros((0, self.index.d), dtype=np.float32)
-        return np.stack([self.index.reconstruct(int(key)) for key in keys])
-
-    def keys(self) -> np.ndarray:
+            return np.zeros((0, self.dimension), dtype=np.float32)
         import faiss
 
-        return faiss.vector_to_array(self.index.id_map)
+        recent = set(faiss.vector_to_array(self.recent.id_map).tolist()) if self.recent.ntotal else set()
+        return np.stack([(self.recent if int(key) in recent else self.index).reconstruct(int(key)) for key in keys])
 
     def search(self, queries: np.ndarray, k: int, where: DateFilter | None = None) -> tuple[np.ndarray, np.ndarray]:
-        import faiss
-
         queries = np.ascontiguousarray(queries, dtype=np.float32)
         k = min(k, max(len(self), 1))
-        if where is None:
-            return self.index.search(queries, k)
-        return self.index.search(queries, k, params=faiss.SearchParameters(sel=self._selector(where)))
-
-    def _selector(self, where: DateFilter):
-        """The ID selector of a date range, built once: over a million chunks, building it from the
-        allowed keys costs more than the search it narrows."""
+        selector = self._selector(where)
+        scores, keys = self._search_main(queries, k, selector)
+        if not self.recent.ntotal:
+            return scores, keys
         import faiss
 
-        key = (where.since, where.until)
+        parameters = None if selector is None else faiss.SearchParameters(sel=selector)
+        recent_scores, recent_keys = self.recent.search(queries, k, params=parameters)
+        scores, keys = np.hstack([scores, recent_scores]), np.hstack([keys, recent_keys])
+        best = np.argsort(-scores, axis=1, kind="stable")[:, :k]
+        return np.take_along_axis(scores, best, axis=1), np.take_along_axis(keys, best, axis=1)
+
+    def _search_main(self, queries: np.ndarray, k: int, selector) -> tuple[np.ndarray, np.ndarray]:
+        import faiss
+
+        if selector is None:
+            return self.index.search(queries, k)
+        return self.index.search(queries, k, params=faiss.SearchParameters(sel=selector))
+
+    def _selector(self, where: DateFilter | None):
+        """The ID selector of a date range and the hidden keys, built once: over a million chunks,
+        building it from the allowed keys costs more than the search it narrows."""
+        import faiss
+
+        if where is None and not len(self.hidden):
+            return None
+        key = (where.since, where.until) if where else None
         if key not in self._selectors:
             if len(self._selectors) >= 16:
                 self._selectors.clear()
-            self._selectors[key] = faiss.IDSelectorBatch(np.asarray(where.allowed_keys(), dtype=np.int64))
-        return self._selectors[key]
+            # FAISS's Python wrappers do not keep a combined selector's parts alive: the tuple does.
+            parts = []
+            if where is not None:
+                parts.append(faiss.IDSelectorBatch(np.asarray(where.allowed_keys(), dtype=np.int64)))
+            if len(self.hidden):
+                parts.append(faiss.IDSelectorBatch(self.hidden))
+                parts.append(faiss.IDSelectorNot(parts[-1]))
+                if where is not None:
+                    parts.append(faiss.IDSelectorAnd(parts[0], parts[-1]))
+            self._selectors[key] = tuple(parts)
+        return self._selectors[key][-1]
 
 
 class FaissIVFVectorStore(FaissVectorStore):
-    """Approximate search: an inverted-file index over k-means lists, trained on the first vectors
-    added. It keeps ids itself (a hash-table direct map), so removing and reading back by key work in
-    place. Chosen over HNSW as the first approximate backend because it builds ten times faster and
-    removes ids without deletion markers (bench/ann.py, docs/storage.md)."""
+    """Approximate search: an inverted-file index over k-means lists, trained on the vectors of the
+    full write; updates go to exact segments beside it until the next full write. Chosen over HNSW
+    because it builds ten times faster and takes ID selectors as cheaply (bench/ann.py, docs/storage.md)."""
 
     name = "faiss-ivf"
     # Lists probed per query: more is slower and closer to exact. Recall must be measured on vectors
     # shaped like real embeddings before this is tuned (docs/storage.md); 32 is FAISS's usual start.
     NPROBE = 32
 
-    def __init__(self, index, dimension: int, nprobe: int = NPROBE):
-        super().__init__(index)
-        self.dimension = dimension
+    def __init__(self, index, dimension: int, generation: int = 0, segments: tuple[str, ...] = (),
+                 hidden: np.ndarray | None = None, nprobe: int = NPROBE):
+        super().__init__(index, dimension, generation, segments, hidden)
         self.nprobe = nprobe
 
     @classmethod
     def create(cls, directory: Path, dimension: int) -> "FaissIVFVectorStore":
         return cls(None, dimension)
 
-    @classmethod
-    def open(cls, directory: Path, entry: dict) -> "FaissIVFVectorStore":
-        import faiss
+    @staticmethod
+    def _options(entry: dict) -> dict:
+        return {"nprobe": int(entry.get("nprobe", FaissIVFVectorStore.NPROBE))}
 
-        index = faiss.read_index(str(Path(directory) / FAISS_FILE))
-        return cls(index, index.d, int(entry.get("nprobe", cls.NPROBE)))
+    def commit(self, directory: Path) -> dict:
+        return {**super().commit(directory), "nlist": self.index.nlist, "nprobe": self.nprobe}
 
-    def save(self, directory: Path) -> dict:
-        return {**super().save(directory), "vectors": self.name, "nlist": self.index.nlist, "nprobe": self.nprobe}
-
-    def __len__(self) -> int:
-        return 0 if self.index is None else self.index.ntotal
-
-    def add(self, keys: np.ndarray, vectors: np.ndarray, days: np.ndarray | None = None) -> None:
+    def _add_to_main(self, keys: np.ndarray, vectors: np.ndarray) -> None:
         if self.index is None:
-            self.index = _trained_ivf(np.ascontiguousarray(vectors, dtype=np.float32), self.dimension)
-        super().add(keys, vectors, days)
+            self.index = _trained_ivf(vectors, self.dimension)
+        super()._add_to_main(keys, vectors)
 
-    def search(self, queries: np.ndarray, k: int, where: DateFilter | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def _search_main(self, queries: np.ndarray, k: int, selector) -> tuple[np.ndarray, np.ndarray]:
         import faiss
 
-        parameters = faiss.SearchParametersIVF(sel=None if where is None else self._selector(where), nprobe=self.nprobe)
-        return self.index.search(np.ascontiguousarray(queries, dtype=np.float32), min(k, max(len(self), 1)), params=parameters)
+        return self.index.search(queries, k, params=faiss.SearchParametersIVF(sel=selector, nprobe=self.nprobe))
 
 
 def _trained_ivf(vectors: np.ndarray, dimension: int):
@@ -211,21 +284,32 @@ def backends() -> dict:
     return {store.name: store for store in (FaissVectorStore, FaissIVFVectorStore, MilvusVectorStore)}
 
 
-LOCAL_STORES = {"faiss": FaissVectorStore, "faiss-ivf": FaissIVFVectorStore}
+LOCAL_STORES = {"faiss-flat": FaissVectorStore, "faiss-ivf": FaissIVFVectorStore}
+AUTOMATIC = "faiss"  # exact below a size, approximate above it
 
 
 def check_location(location: str) -> None:
     from rag.milvus import is_milvus
 
-    if location not in LOCAL_STORES and not is_milvus(location):
-        raise InvalidInputError(f"unknown vector store {location!r}; use faiss, faiss-ivf (approximate), milvus-lite "
+    if location != AUTOMATIC and location not in LOCAL_STORES and not is_milvus(location):
+        raise InvalidInputError(f"unknown vector store {location!r}; use faiss (exact or approximate by size), "
+                                "faiss-flat (exact), faiss-ivf (approximate), milvus-lite "
                                 "or a Milvus URI such as milvus://localhost:19530")
 
 
+def resolve_location(location: str, chunks: int, exact_below: int) -> str:
+    """The store a full write of ``chunks`` chunks makes: "faiss" is exact below ``exact_below``, approximate above."""
+    if location == AUTOMATIC:
+        return "faiss-flat" if chunks < exact_below else "faiss-ivf"
+    return location
+
+
 def create_vector_store(location: str, directory: Path, dimension: int) -> VectorStore:
-    """An empty store for a new build in ``directory``: "faiss" (exact), "faiss-ivf" (approximate),
+    """An empty store for a full write in ``directory``: "faiss-flat" (exact), "faiss-ivf" (approximate),
     "milvus-lite" (a Milvus Lite file in the directory) or a Milvus server URI such as milvus://host:19530."""
     check_location(location)
+    if location == AUTOMATIC:
+        raise ValueError('"faiss" picks exact or approximate by size: pass it through resolve_location first')
     if location in LOCAL_STORES:
         return LOCAL_STORES[location].create(directory, dimension)
     from rag.milvus import MilvusVectorStore
@@ -234,11 +318,12 @@ def create_vector_store(location: str, directory: Path, dimension: int) -> Vecto
 
 
 def location_of(entry: dict) -> str:
-    """The --store value that builds the same kind of store as a manifest entry."""
+    """The --store value that builds the same kind of store as a manifest entry (exact FAISS stays
+    automatic, so an archive that grows past the threshold turns approximate at its next full write)."""
     if entry.get("vectors") == "milvus":
         return entry.get("uri", "milvus-lite")
-    return "faiss-ivf" if entry.get("vectors") == FaissIVFVectorStore.name else "faiss"
+    return "faiss-ivf" if entry.get("vectors") == FaissIVFVectorStore.name else AUTOMATIC
 
 
-def open_vector_store(directory: Path, entry: dict) -> VectorStore:
-    return backends()[entry["vectors"]].open(directory, entry)
+def open_vector_store(directory: Path, entry: dict, generation: int, hidden: np.ndarray) -> VectorStore:
+    return backends()[entry["vectors"]].open(directory, entry, generation, hidden)

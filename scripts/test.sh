@@ -13,4 +13,4 @@ if ! command -v chromium >/dev/null 2>&1; then
     echo "chromium not found and cannot be installed here (needs root and apt-get); the browser test will be skipped" >&2
   fi
 fi
-exec .venv/bin/python -m pytest -m "" "$@"  # every lane: fast, slow and browser
+exec .venv/bin/python -m pytest -m "" "$@"  # every lane: fast, slow, crash and browser

@@ -53,7 +53,7 @@ def real_embedder():
 @pytest.fixture(scope="session")
 def real_index_dir(tmp_path_factory, real_embedder) -> Path:
     """The real corpus indexed with the real MiniLM embedder, once per session."""
-    from rag.index import build_index
+    from rag.build import build_index
 
     index_dir = tmp_path_factory.mktemp("real") / "index"
     build_index(CORPUS, index_dir, Config(), real_embedder, progress=False)

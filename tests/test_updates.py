@@ -1,0 +1,197 @@
+"""Updates in place: they cost what changed, show only once committed, survive being killed at any
+step, and compact back into a whole index. Every test runs on every vector store backend."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rag.build import build_index, update_index
+from rag.corpus import read_document
+from rag.errors import InvalidInputError
+from rag.index import MANIFEST, load_index
+from rag.lexical import KeywordIndex
+from rag.milvus import MilvusVectorStore
+from rag.store import ChunkStore
+from rag.vectors import FaissVectorStore
+
+from tests.fakes import HashEmbedder
+
+NEW_ARTICLE = "date 2024-01-02 A brand new article: the Zorblat satellite reached orbit at 7:40 a.m. on Tuesday.\n"
+ADDED, CHANGED, REMOVED = "005_new", "004_56a94f60d051a7dc", "001_1847a96a2c4d2b8a"
+
+
+def _edit(corpus_dir: Path) -> None:
+    (corpus_dir / f"{ADDED}.txt").write_text(NEW_ARTICLE)
+    changed = corpus_dir / f"{CHANGED}.txt"
+    changed.write_text(changed.read_text() + "\nAn added closing sentence about the Quibbleton launch site.")
+    (corpus_dir / f"{REMOVED}.txt").unlink()
+
+
+def _state(index_dir: Path, config) -> dict:
+    """Everything a reader sees: live articles, chunks and sentences, and what each search returns."""
+    index = load_index(index_dir, config)
+    try:
+        keyed = index.store.keyed_chunks()
+        queries = HashEmbedder().embed([chunk.text for _, chunk in keyed[:: max(1, len(keyed) // 12)]])
+        dense = index.vectors.search(queries, 5)[1].tolist()
+        words = ["missile", "satellite Zorblat", "Quibbleton launch", "Pyongyang", "Kim Jong Un"]
+        return {
+            "generation": index.generation,
+            "documents": {d.doc_id: d.content_hash for d in index.store.documents()},
+            "chunks": keyed,
+            "sentences": sum(len(index.store.document_sentences(d)) for d in index.store.content_hashes()),
+            "sizes": (len(index.vectors), len(index.keywords), index.manifest["chunks"]),
+            "dense": dense,
+            "keywords": {word: index.keywords.search(word, 10)[0].tolist() for word in words},
+        }
+    finally:
+        index.close()
+
+
+def test_an_update_in_place_shows_what_a_full_write_shows(corpus_dir, tmp_path, fake_config):
+    index_dir = tmp_path / "index"
+    build_index(corpus_dir, index_dir, fake_config, HashEmbedder(), progress=False)
+    _edit(corpus_dir)
+    report = build_index(corpus_dir, index_dir, fake_config, HashEmbedder(), progress=False)
+    assert report.in_place and report.added == (ADDED,) and report.changed == (CHANGED,) and report.removed == (REMOVED,)
+    updated = _state(index_dir, fake_config)
+    assert updated["generation"] == 2 and REMOVED not in updated["documents"]
+    assert updated["sizes"] == (len(updated["chunks"]),) * 3
+    hidden = {key for key in load_index(index_dir, fake_config).store.hidden_keys()}
+    assert hidden and not hidden & {key for keys in updated["dense"] for key in keys}
+    assert not hidden & {key for keys in updated["keywords"].values() for key in keys}
+    new_keys = {key for key, chunk in updated["chunks"] if chunk.doc_id == ADDED}
+    assert set(updated["keywords"]["satellite Zorblat"]) == new_keys
+
+    compacted = build_index(corpus_dir, index_dir, fake_config, HashEmbedder(), compact=True, progress=False)
+    assert not compacted.in_place and compacted.embedded_chunks == 0
+    whole = _state(index_dir, fake_config)
+    assert len(load_index(index_dir, fake_config).store.hidden_keys()) == 0
+    # The same chunks under the same keys, and the same dense results; keyword scores differ only in
+    # the statistics of removed chunks, which an update keeps until compaction.
+    for part in ("documents", "chunks", "sentences", "sizes", "dense"):
+        assert updated[part] == whole[part], part
+    assert updated["keywords"]["satellite Zorblat"] == whole["keywords"]["satellite Zorblat"]
+    assert not list(index_dir.glob("vectors-*.faiss"))  # segments merged into the main file
+
+
+def test_updates_compact_by_themselves_once_they_pile_up(corpus_dir, tmp_path, fake_config):
+    config = fake_config.replace(compact_after_updates=1)
+    index_dir = tmp_path / "index"
+    build_index(corpus_dir, index_dir, config, HashEmbedder(), progress=False)
+    (corpus_dir / f"{ADDED}.txt").write_text(NEW_ARTICLE)
+    assert build_index(corpus_dir, index_dir, config, HashEmbedder(), progress=False).in_place
+    (corpus_dir / f"{REMOVED}.txt").unlink()
+    report = build_index(corpus_dir, index_dir, config, HashEmbedder(), progress=False)
+    assert not report.in_place and load_index(index_dir, config).generation == 1
+
+
+def test_update_index_adds_and_removes_articles_without_a_corpus_folder(corpus_dir, tmp_path, fake_config):
+    index_dir = tmp_path / "index"
+    build_index(corpus_dir, index_dir, fake_config, HashEmbedder(), progress=False)
+    article = tmp_path / f"{ADDED}.txt"
+    article.write_text(NEW_ARTICLE)
+    embedded, total = update_index(index_dir, add=[read_document(article)], remove=[REMOVED], config=fake_config,
+                                   embedder=HashEmbedder())
+    index = load_index(index_dir, fake_config)
+    assert embedded >= 1 and total == len(index) == index.store.chunk_count()
+    assert ADDED in index.store.content_hashes() and REMOVED not in index.store.content_hashes()
+    assert index.manifest["corpus"]["documents"] == 5
+    with pytest.raises(InvalidInputError, match="not in index.*no_such_article"):
+        update_index(index_dir, remove=["no_such_article"], config=fake_config, embedder=HashEmbedder())
+
+
+class Killed(BaseException):
+    """Stands for the process dying: nothing after it runs."""
+
+
+def _dies_after(method):
+    def wrapper(*args, **kwargs):
+        method(*args, **kwargs)
+        raise Killed
+    return wrapper
+
+
+STEPS = {
+    "store": [(ChunkStore, "update")],
+    "vectors": [(FaissVectorStore, "commit"), (MilvusVectorStore, "commit")],  # the IVF store commits through FAISS's
+    "keywords": [(KeywordIndex, "commit")],
+}
+
+
+@pytest.mark.parametrize("step", [*STEPS, "manifest"])
+def test_an_update_killed_after_any_step_changes_nothing_and_the_next_update_recovers(
+        corpus_dir, tmp_path, fake_config, step, monkeypatch):
+    index_dir = tmp_path / "index"
+    build_index(corpus_dir, index_dir, fake_config, HashEmbedder(), progress=False)
+    before = _state(index_dir, fake_config)
+    _edit(corpus_dir)
+    with monkeypatch.context() as patch:
+        if step == "manifest":
+            import rag.files
+
+            def half_written(path, write):
+                write(str(path) + ".partial")  # the temporary file is written, the rename never happens
+                raise Killed
+            patch.setattr(rag.files, "write_durably", half_written)
+        else:
+            for owner, name in STEPS[step]:
+                patch.setattr(owner, name, _dies_after(getattr(owner, name)))
+        try:
+            build_index(corpus_dir, index_dir, fake_config, HashEmbedder(), progress=False)
+        except Killed:
+            pass
+    assert _state(index_dir, fake_config) == before
+
+    report = build_index(corpus_dir, index_dir, fake_config, HashEmbedder(), progress=False)
+    assert report.in_place and report.added == (ADDED,)
+    after = _state(index_dir, fake_config)
+    assert after["generation"] == 2 and after["sizes"] == (len(after["chunks"]),) * 3
+    assert set(after["documents"]) == set(before["documents"]) - {REMOVED} | {ADDED}
+
+
+_UPDATE_SCRIPT = """
+import sys, time
+from rag.build import build_index
+from rag.config import Config
+from tests.fakes import HashEmbedder
+print("ready", flush=True)
+build_index(sys.argv[1], sys.argv[2], Config(embedder="hash-embedder", vector_store=sys.argv[3]), HashEmbedder(),
+            progress=False)
+print("done", flush=True)
+"""
+
+
+@pytest.mark.crash
+def test_an_update_killed_at_random_moments_always_leaves_a_loadable_index(corpus_dir, tmp_path, fake_config):
+    """SIGKILL an update at spread-out moments: every time, the index loads whole, at the old or the
+    new generation, and the next update finishes the job."""
+    index_dir = tmp_path / "index"
+    build_index(corpus_dir, index_dir, fake_config, HashEmbedder(), progress=False)
+    generation = _state(index_dir, fake_config)["generation"]
+    repo = Path(__file__).resolve().parent.parent
+    environment = {**os.environ, "PYTHONPATH": str(repo)}
+    for attempt, delay in enumerate(np.linspace(0.0, 4.0, 8)):
+        (corpus_dir / f"{ADDED}.txt").write_text(NEW_ARTICLE + f"Revision {attempt}.\n")
+        process = subprocess.Popen([sys.executable, "-c", _UPDATE_SCRIPT, str(corpus_dir), str(index_dir),
+                                    fake_config.vector_store], stdout=subprocess.PIPE, env=environment, cwd=repo)
+        assert process.stdout.readline().strip() == b"ready"
+        time.sleep(delay)
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait()
+        state = _state(index_dir, fake_config)
+        assert state["sizes"] == (len(state["chunks"]),) * 3
+        assert state["generation"] in (generation, generation + 1)  # the old state, or the new one whole
+        generation = state["generation"]
+    report = build_index(corpus_dir, index_dir, fake_config, HashEmbedder(), progress=False)
+    final = _state(index_dir, fake_config)
+    assert final["sizes"] == (len(final["chunks"]),) * 3 and ADDED in final["documents"]
+    assert json.loads((index_dir / MANIFEST).read_text())["generation"] == final["generation"]
+    assert report.total_chunks == len(final["chunks"])
