@@ -28,7 +28,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from rag.lexical import KeywordIndex  # noqa: E402
+from rag.lexical import TantivyKeywordIndex  # noqa: E402
 from rag.text import load_bm25s, tokenize  # noqa: E402
 from rag.vectors import DateFilter, create_vector_store, open_vector_store  # noqa: E402
 
@@ -137,13 +137,13 @@ def keyword_queries(texts: list[str], rng) -> list[str]:
 def measure_keywords(texts: list[str], days: np.ndarray, work: Path, rng) -> dict:
     keys = np.arange(len(texts), dtype=np.int64)
     started = time.perf_counter()
-    index = KeywordIndex.create(work / "keywords")
+    index = TantivyKeywordIndex.create(work / "keywords")
     index.add(keys, texts, days)
     index.commit()
     build = time.perf_counter() - started
     index.close()
     started = time.perf_counter()
-    index = KeywordIndex.open(work / "keywords", 1, np.zeros(0, dtype=np.int64))
+    index = TantivyKeywordIndex.open(work / "keywords", 1, np.zeros(0, dtype=np.int64))
     cold = time.perf_counter() - started
     allowed_day = int(DAYS[3])
     where = DateFilter(date(2023, 1, 1), date(2023, 12, 31), lambda: keys[days == allowed_day])

@@ -30,7 +30,7 @@ from rag.errors import InvalidInputError
 from rag.files import write_text_durably
 from rag.index import (FORMAT_VERSION, KEYWORDS, MANIFEST, STORE, Index, finish_interrupted_swap, load_index,
                        older_format, retired)
-from rag.lexical import KeywordIndex
+from rag.lexical import create_keyword_store
 from rag.store import ChunkStore
 from rag.types import Chunk, Document, Sentence
 from rag.vectors import create_vector_store, day_number, location_of, resolve_location
@@ -117,20 +117,29 @@ def build_index(
 
 def update_index(index_dir: str | Path, add: list[Document] = (), remove: list[str] = (), config: Config | None = None,
                  embedder: Embedder | None = None, progress: bool = False) -> tuple[int, int]:
-    """Add (or replace, by doc_id) the articles ``add`` and remove the doc ids ``remove``, in place,
-    without reading a corpus directory. Returns (chunks embedded, chunks in the index)."""
+    """Open the index in ``index_dir``, ``update`` it, and close it."""
     config = config or Config()
-    embedder = embedder or SentenceTransformerEmbedder(config.embedder)
     index = load_index(index_dir, config)
     try:
-        known = index.store.content_hashes()
-        unknown = sorted(set(remove) - set(known))
-        if unknown:
-            raise InvalidInputError(f"not in index {index_dir}: {', '.join(unknown)}; see the doc ids it holds in its store")
-        replaced = [document.doc_id for document in add if document.doc_id in known]
-        return _update(index, list(add), sorted(set(remove) | set(replaced)), config, embedder, progress)
+        return update(index, add, remove, config, embedder or SentenceTransformerEmbedder(config.embedder), progress)
     finally:
         index.close()
+
+
+def update(index: Index, add: list[Document] = (), remove: list[str] = (), config: Config | None = None,
+           embedder: Embedder | None = None, progress: bool = False) -> tuple[int, int]:
+    """Add (or replace, by doc_id) the articles ``add`` and remove the doc ids ``remove``, in place,
+    without reading a corpus directory; ``index`` then shows the new generation. For a process that
+    keeps an index open (the chat app, a script): nothing is loaded again. Returns (chunks embedded,
+    chunks in the index)."""
+    config = config or Config()
+    known = index.store.content_hashes([*remove, *(document.doc_id for document in add)])
+    unknown = sorted(set(remove) - set(known))
+    if unknown:
+        raise InvalidInputError(f"not in index {index.directory}: {', '.join(unknown)}; a doc id is the article's file name without its extension")
+    replaced = [document.doc_id for document in add if document.doc_id in known]
+    return _update(index, list(add), sorted(set(remove) | set(replaced)), config,
+                   embedder or SentenceTransformerEmbedder(config.embedder), progress)
 
 
 def _fits_update(previous: Index, config: Config) -> bool:
@@ -147,8 +156,9 @@ def _update(index: Index, documents: list[Document], removed_ids: list[str], con
     prepared = _prepare(documents, index.store.max_key() + 1, config, embedder, progress)
     removed_keys = np.array([key for doc_id in removed_ids for key, _ in index.store.document_chunks(doc_id)], dtype=np.int64)
     removed_sentences = index.store.sentence_count(removed_ids)
-    hashes = {doc_id: value for doc_id, value in index.store.content_hashes().items() if doc_id not in set(removed_ids)}
-    hashes.update({document.doc_id: document.content_hash for document in documents})
+    corpus = index.manifest["corpus"]
+    removed_hashes = index.store.content_hashes(removed_ids)
+    added_hashes = {document.doc_id: document.content_hash for document in documents}
 
     ChunkStore.update(index.directory / STORE, generation, documents, prepared.chunks, prepared.sentences, removed_ids)
     keys = np.array([key for key, _ in prepared.chunks], dtype=np.int64)
@@ -160,20 +170,24 @@ def _update(index: Index, documents: list[Document], removed_ids: list[str], con
     index.keywords.discard_after(generation)
     index.keywords.add(keys, [chunk.text for _, chunk in prepared.chunks], days)
     index.keywords.remove(removed_keys)
-    index.keywords.commit()
+    keyword_entry = index.keywords.commit()
 
     chunks = index.manifest["chunks"] - len(removed_keys) + len(keys)
     manifest = {
         **index.manifest,
         "generation": generation + 1,
-        "backends": {**index.manifest["backends"], **vector_entry},
-        "corpus": {"fingerprint": fingerprint(hashes), "documents": len(hashes)},
+        "backends": {**index.manifest["backends"], **vector_entry, **keyword_entry},
+        "corpus": {"fingerprint": fingerprint(added_hashes, fingerprint(removed_hashes, corpus["fingerprint"])),
+                   "documents": corpus["documents"] - len(removed_hashes) + len(added_hashes)},
         "chunks": chunks,
         "sentences": index.manifest["sentences"] - removed_sentences + len(prepared.sentences),
         "updated_at": _now(),
     }
     # The commit: until this rename, every reader sees the previous generation.
     write_text_durably(index.directory / MANIFEST, json.dumps(manifest, indent=2) + "\n")
+    index.manifest = manifest
+    index.store.close()
+    index.store = ChunkStore(index.directory / STORE, generation + 1)
     return len(keys), chunks
 
 
@@ -200,6 +214,7 @@ def _write_whole(previous: Index | None, documents: list[Document], fresh: list[
     location = resolve_location(location, len(chunks), config.exact_search_below)
     _write_atomically(index_dir, documents, chunks, sentences, vector_of, location, config, embedder)
     if previous is not None:
+        previous.keywords.retire()
         previous.vectors.retire()
     return len(prepared.chunks), len(chunks)
 
@@ -243,7 +258,7 @@ def _write_atomically(index_dir: Path, documents: list[Document], chunks: list[t
                       vector_of: dict[int, np.ndarray], location: str, config: Config, embedder: Embedder) -> None:
     index_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{index_dir.name}.building-", dir=index_dir.parent))
-    vectors = None
+    vectors = keywords = None
     try:
         keys = np.array([key for key, _ in chunks], dtype=np.int64)
         matrix = np.stack([vector_of[key] for key in keys]).astype(np.float32)
@@ -252,16 +267,16 @@ def _write_atomically(index_dir: Path, documents: list[Document], chunks: list[t
         vectors = create_vector_store(location, staging, matrix.shape[1])
         vectors.add(keys, matrix, days)
         vector_entry = vectors.commit(staging)
-        vectors.close()
-        keywords = KeywordIndex.create(staging / KEYWORDS)
+        keywords = create_keyword_store(staging / KEYWORDS, vectors)
         keywords.add(keys, [chunk.text for _, chunk in chunks], days)
-        keywords.commit()
+        keyword_entry = keywords.commit()
         keywords.close()
+        vectors.close()
         manifest = {
             "format_version": FORMAT_VERSION,
             "generation": 1,
             "settings": config.index_settings(),
-            "backends": {**vector_entry, "keywords": KeywordIndex.name, "store": "sqlite"},
+            "backends": {**vector_entry, **keyword_entry, "store": "sqlite"},
             "embedder": {"name": embedder.name, "dimension": int(matrix.shape[1])},
             "corpus": {"fingerprint": fingerprint({d.doc_id: d.content_hash for d in documents}), "documents": len(documents)},
             "chunks": len(chunks),
@@ -274,9 +289,10 @@ def _write_atomically(index_dir: Path, documents: list[Document], chunks: list[t
         write_text_durably(staging / MANIFEST, json.dumps(manifest, indent=2) + "\n")
         _swap_into_place(staging, index_dir)
     except BaseException:
-        if vectors is not None:
-            vectors.retire()  # a server collection the failed build made
-            vectors.close()
+        for store in (keywords, vectors):  # server collections the failed build made
+            if store is not None:
+                store.retire()
+                store.close()
         shutil.rmtree(staging, ignore_errors=True)
         raise
 

@@ -193,10 +193,11 @@ def _read_metadata(path: Path) -> tuple[dict[str, dict], list[Skipped]]:
     return metadata, skipped
 
 
-def fingerprint(content_hashes: dict[str, str]) -> str:
-    """One hash for the whole corpus (doc_id -> content hash): changes when any article is added,
-    edited or removed."""
-    digest = hashlib.sha256()
-    for doc_id in sorted(content_hashes):
-        digest.update(f"{doc_id}:{content_hashes[doc_id]}\n".encode())
-    return digest.hexdigest()
+def fingerprint(content_hashes: dict[str, str], start: str | None = None) -> str:
+    """One hash for a whole corpus (doc_id -> content hash): changes when any article is added,
+    edited or removed. It is the XOR of one digest per article, so an update adjusts the fingerprint
+    ``start`` by the articles it adds and removes (each counted once) without reading the others."""
+    combined = int(start, 16) if start else 0
+    for doc_id, content_hash in content_hashes.items():
+        combined ^= int.from_bytes(hashlib.sha256(f"{doc_id}:{content_hash}".encode()).digest(), "big")
+    return f"{combined:064x}"

@@ -3,8 +3,8 @@
 Layout of ``index/``: ``manifest.json`` (what built it, backends included, and the generation it
 shows), ``chunks.sqlite`` (documents, chunks with their stable keys, and sentences with their typed
 spans and vectors), the vector store (``vectors.faiss`` and its update segments, a Milvus Lite file,
-or a collection on a Milvus server that the manifest names) and ``keywords/`` (tantivy), all keyed
-by chunk key. rag.build writes it: whole into a fresh directory swapped in with renames, or in place
+or a collection on a Milvus server that the manifest names) and the keyword store (``keywords/``, a
+tantivy index, or a second collection beside Milvus vectors), all keyed by chunk key. rag.build writes it: whole into a fresh directory swapped in with renames, or in place
 by updates that become visible only when the manifest is replaced (rag.store says how).
 """
 
@@ -16,7 +16,7 @@ from pathlib import Path
 
 from rag.config import Config
 from rag.errors import IndexCorruptError, IndexMismatchError, IndexNotFoundError, StoreUnavailableError
-from rag.lexical import KeywordIndex
+from rag.lexical import KEYWORD_BACKENDS, KeywordStore, open_keyword_store
 from rag.store import ChunkStore
 from rag.vectors import VectorStore, backends, open_vector_store
 
@@ -32,7 +32,7 @@ class Index:
     """A loaded index at the generation its manifest names: the chunk store, the vector store and the
     keyword index, all keyed by chunk keys. Nothing but the manifest is read into memory up front."""
 
-    def __init__(self, directory: Path, manifest: dict, store: ChunkStore, vectors: VectorStore, keywords: KeywordIndex):
+    def __init__(self, directory: Path, manifest: dict, store: ChunkStore, vectors: VectorStore, keywords: KeywordStore):
         self.directory = directory
         self.manifest = manifest
         self.store = store
@@ -58,13 +58,13 @@ def load_index(index_dir: str | Path, config: Config | None = None) -> Index:
     finish_interrupted_swap(index_dir)
     manifest = read_manifest(index_dir)
     _check_compatible(manifest, config or Config(), index_dir)
-    _check_vector_backend(manifest, index_dir)
+    _check_backends(manifest, index_dir)
     generation = manifest["generation"]
     try:
         store = ChunkStore(index_dir / STORE, generation)
         hidden = store.hidden_keys()
         vectors = open_vector_store(index_dir, manifest["backends"], generation, hidden)
-        keywords = KeywordIndex.open(index_dir / KEYWORDS, generation, hidden)
+        keywords = open_keyword_store(index_dir / KEYWORDS, manifest["backends"], vectors, generation, hidden)
         index = Index(index_dir, manifest, store, vectors, keywords)
     except StoreUnavailableError:
         raise  # a server that is down is not a damaged index
@@ -113,11 +113,13 @@ def finish_interrupted_swap(index_dir: Path) -> None:
         retired(index_dir).rename(index_dir)
 
 
-def _check_vector_backend(manifest: dict, index_dir: Path) -> None:
-    name = manifest.get("backends", {}).get("vectors")
-    if name not in backends():
-        raise IndexMismatchError(f"index {index_dir} was built with vector backend {name!r}, which this rag cannot read "
-                                 f"(it reads {', '.join(backends())}); rebuild it with: rag index --rebuild --index {index_dir}")
+def _check_backends(manifest: dict, index_dir: Path) -> None:
+    built_with = manifest.get("backends", {})
+    for part, known in (("vectors", list(backends())), ("keywords", KEYWORD_BACKENDS)):
+        if built_with.get(part) not in known:
+            raise IndexMismatchError(
+                f"index {index_dir} was built with {part} backend {built_with.get(part)!r}, which this rag cannot read "
+                f"(it reads {', '.join(known)}); rebuild it with: rag index --rebuild --index {index_dir}")
 
 
 def _check_compatible(manifest: dict, config: Config, index_dir: Path) -> None:

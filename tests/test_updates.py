@@ -12,12 +12,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag.build import build_index, update_index
+from rag.build import build_index, update, update_index
 from rag.corpus import read_document
 from rag.errors import InvalidInputError
 from rag.index import MANIFEST, load_index
-from rag.lexical import KeywordIndex
-from rag.milvus import MilvusVectorStore
+from rag.lexical import TantivyKeywordIndex
+from rag.milvus import MilvusKeywordIndex, MilvusVectorStore
 from rag.store import ChunkStore
 from rag.vectors import FaissVectorStore
 
@@ -122,7 +122,7 @@ def _dies_after(method):
 STEPS = {
     "store": [(ChunkStore, "update")],
     "vectors": [(FaissVectorStore, "commit"), (MilvusVectorStore, "commit")],  # the IVF store commits through FAISS's
-    "keywords": [(KeywordIndex, "commit")],
+    "keywords": [(TantivyKeywordIndex, "commit"), (MilvusKeywordIndex, "commit")],
 }
 
 
@@ -195,3 +195,28 @@ def test_an_update_killed_at_random_moments_always_leaves_a_loadable_index(corpu
     assert final["sizes"] == (len(final["chunks"]),) * 3 and ADDED in final["documents"]
     assert json.loads((index_dir / MANIFEST).read_text())["generation"] == final["generation"]
     assert report.total_chunks == len(final["chunks"])
+
+
+def test_an_open_index_updated_in_place_answers_from_the_new_generation(corpus_dir, tmp_path, fake_config):
+    index_dir = tmp_path / "index"
+    build_index(corpus_dir, index_dir, fake_config, HashEmbedder(), progress=False)
+    index = load_index(index_dir, fake_config)
+    article = tmp_path / f"{ADDED}.txt"
+    article.write_text(NEW_ARTICLE)
+    update(index, add=[read_document(article)], remove=[REMOVED], config=fake_config, embedder=HashEmbedder())
+    assert index.generation == 2 and ADDED in index.store.content_hashes() and REMOVED not in index.store.content_hashes()
+    found = index.keywords.search("Zorblat satellite", 5)[0]
+    assert len(found) and {chunk.doc_id for chunk in index.store.chunks(found.tolist())} == {ADDED}
+    assert index.store.chunk_count() == len(index.vectors) == len(index.keywords) == index.manifest["chunks"]
+    index.close()
+    assert _state(index_dir, fake_config)["generation"] == 2
+
+
+def test_the_corpus_fingerprint_after_updates_is_that_of_a_full_write(corpus_dir, tmp_path, fake_config):
+    index_dir = tmp_path / "index"
+    build_index(corpus_dir, index_dir, fake_config, HashEmbedder(), progress=False)
+    _edit(corpus_dir)
+    build_index(corpus_dir, index_dir, fake_config, HashEmbedder(), progress=False)
+    updated = json.loads((index_dir / MANIFEST).read_text())["corpus"]
+    build_index(corpus_dir, index_dir, fake_config, HashEmbedder(), compact=True, progress=False)
+    assert json.loads((index_dir / MANIFEST).read_text())["corpus"] == updated
