@@ -99,7 +99,7 @@ def main(argv: list[str] | None = None) -> dict:
         documents, keyed, sentences, vectors = synthetic_archive(args.chunks, np.random.default_rng(0))
         started = time.perf_counter()
         _write_atomically(index_dir, documents, keyed, sentences, dict(zip((key for key, _ in keyed), vectors)),
-                          location, config, _Named())
+                          location, None, config, _Named())
         results["full write s"] = time.perf_counter() - started
         del documents, keyed, sentences, vectors
         results["disk MB"] = disk_mb(index_dir)

@@ -144,7 +144,8 @@ def update(index: Index, add: list[Document] = (), remove: list[str] = (), confi
 
 def _fits_update(previous: Index, config: Config) -> bool:
     """An update in place, unless a different store was asked for or updates have piled up."""
-    same_store = config.vector_store is None or config.vector_store == location_of(previous.manifest["backends"])
+    built_with = previous.manifest["backends"]
+    same_store = config.vector_store in (None, location_of(built_with)) and config.keyword_store in (None, built_with["keywords"])
     hidden = len(previous.keywords.hidden)
     return (same_store and previous.generation <= config.compact_after_updates
             and hidden <= config.compact_when_hidden * max(len(previous), 1))
@@ -211,8 +212,11 @@ def _write_whole(previous: Index | None, documents: list[Document], fresh: list[
         sentences.extend(previous.store.document_sentences(document.doc_id))
         chunks.extend(kept)
     location = config.vector_store or (location_of(previous.manifest["backends"]) if previous else "faiss")
+    keywords = config.keyword_store
+    if keywords is None and previous is not None and location == location_of(previous.manifest["backends"]):
+        keywords = previous.manifest["backends"]["keywords"]  # as the index was built
     location = resolve_location(location, len(chunks), config.exact_search_below)
-    _write_atomically(index_dir, documents, chunks, sentences, vector_of, location, config, embedder)
+    _write_atomically(index_dir, documents, chunks, sentences, vector_of, location, keywords, config, embedder)
     if previous is not None:
         previous.keywords.retire()
         previous.vectors.retire()
@@ -255,7 +259,8 @@ def _embed(embedder: Embedder, texts: list[str], progress: bool, unit: str) -> n
 
 
 def _write_atomically(index_dir: Path, documents: list[Document], chunks: list[tuple[int, Chunk]], sentences: list[Sentence],
-                      vector_of: dict[int, np.ndarray], location: str, config: Config, embedder: Embedder) -> None:
+                      vector_of: dict[int, np.ndarray], location: str, keyword_kind: str | None, config: Config,
+                      embedder: Embedder) -> None:
     index_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{index_dir.name}.building-", dir=index_dir.parent))
     vectors = keywords = None
@@ -267,7 +272,7 @@ def _write_atomically(index_dir: Path, documents: list[Document], chunks: list[t
         vectors = create_vector_store(location, staging, matrix.shape[1])
         vectors.add(keys, matrix, days)
         vector_entry = vectors.commit(staging)
-        keywords = create_keyword_store(staging / KEYWORDS, vectors)
+        keywords = create_keyword_store(staging / KEYWORDS, vectors, keyword_kind)
         keywords.add(keys, [chunk.text for _, chunk in chunks], days)
         keyword_entry = keywords.commit()
         keywords.close()

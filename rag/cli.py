@@ -53,6 +53,10 @@ def build_parser() -> argparse.ArgumentParser:
                        help="where vectors live: faiss (default for a new index: exact below 200,000 chunks, approximate "
                             "above), faiss-flat (always exact), faiss-ivf (always approximate), milvus-lite (embedded Milvus), or a Milvus server URI such as "
                             "milvus://localhost:19530 (default: as the index was built)")
+    index.add_argument("--keywords", choices=("tantivy", "milvus-bm25"),
+                       help="where BM25 keywords live: tantivy (files in the index folder) or milvus-bm25 (inside Milvus, "
+                            "beside Milvus vectors); default: as the index was built, milvus-bm25 on a Milvus server, "
+                            "tantivy otherwise")
     index.add_argument("--json", action="store_true", help="print the build report as JSON")
     index.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -123,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
 def _index(args) -> int:
     from rag.build import build_index
 
-    config = from_env().replace(embedder=args.embedder, vector_store=args.store)
+    config = from_env().replace(embedder=args.embedder, vector_store=args.store, keyword_store=args.keywords)
     report = build_index(args.corpus, args.index, config, rebuild=args.rebuild, compact=args.compact,
                          progress=not args.quiet)
     for skipped in report.skipped:

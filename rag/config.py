@@ -54,6 +54,11 @@ class Config:
     # server URI (milvus://host:19530) once an archive outgrows one machine. None: as the existing
     # index was built, "faiss" for a new one.
     vector_store: str | None = None
+    # Where BM25 keywords live: "tantivy" (files in the index directory) or "milvus-bm25" (Milvus's own
+    # BM25 beside Milvus vectors, so every machine that reads a Milvus server searches the same
+    # keywords). None: as the existing index was built; for a new one milvus-bm25 on a Milvus server
+    # and tantivy otherwise (Milvus Lite with tantivy answers exactly as FAISS does, docs/milvus.md).
+    keyword_store: str | None = None
     # "faiss" searches exactly below this many chunks and approximately (IVF) above: exact search
     # costs about 14 ms at 100k chunks and 135 ms at 1M on two cores (docs/scale.md).
     exact_search_below: int = 200_000
@@ -80,6 +85,8 @@ class Config:
             from rag.vectors import check_location
 
             check_location(self.vector_store)
+        if self.keyword_store not in (None, "tantivy", "milvus-bm25"):
+            raise InvalidInputError(f"unknown keyword store {self.keyword_store!r}; use tantivy or milvus-bm25")
         if self.abstain_threshold is not None and not 0.0 <= self.abstain_threshold <= 1.0:
             raise InvalidInputError(f"abstain threshold {self.abstain_threshold} must lie between 0 and 1")
 

@@ -1,6 +1,6 @@
-"""BM25 keyword search keyed by chunk keys: one protocol, two backends. Indexes whose vectors live
-in Milvus keep their keywords there too (rag.milvus.MilvusKeywordIndex, Milvus's own BM25), so a
-Milvus server holds the whole searchable archive; all others use tantivy in the index directory.
+"""BM25 keyword search keyed by chunk keys: one protocol, two backends: tantivy in the index
+directory, and Milvus's own BM25 beside Milvus vectors (rag.milvus.MilvusKeywordIndex), the default
+on a Milvus server so that it holds the whole searchable archive.
 
 tantivy is a Rust search engine with segments, deletes and atomic commits of its own.
 Chosen over bm25s, which it replaced, by measurement (docs/scale.md): at a million chunks it builds
@@ -20,6 +20,7 @@ from typing import Protocol
 
 import numpy as np
 
+from rag.errors import InvalidInputError
 from rag.text import tokenize
 from rag.vectors import DateFilter, day_number
 
@@ -72,11 +73,18 @@ class KeywordStore(Protocol):
 KEYWORD_BACKENDS = ("tantivy", "milvus-bm25")
 
 
-def create_keyword_store(directory: Path, vectors) -> KeywordStore:
-    """An empty keyword store for a full write: in Milvus beside Milvus vectors, tantivy otherwise."""
+def create_keyword_store(directory: Path, vectors, kind: str | None) -> KeywordStore:
+    """An empty keyword store for a full write: ``kind`` "tantivy" or "milvus-bm25" (beside Milvus
+    vectors only); None: Milvus's on a Milvus server, tantivy otherwise."""
     from rag.milvus import MilvusKeywordIndex, MilvusVectorStore
 
-    if isinstance(vectors, MilvusVectorStore):
+    milvus = isinstance(vectors, MilvusVectorStore)
+    if kind is None:
+        kind = MilvusKeywordIndex.name if milvus and vectors.lite_file is None else TantivyKeywordIndex.name
+    if kind == MilvusKeywordIndex.name:
+        if not milvus:
+            raise InvalidInputError("keywords in Milvus (milvus-bm25) need vectors in Milvus too; "
+                                    "use --store milvus-lite or a Milvus URI, or keywords tantivy")
         return MilvusKeywordIndex.create(vectors)
     return TantivyKeywordIndex.create(directory)
 

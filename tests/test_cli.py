@@ -108,7 +108,12 @@ def test_index_reports_skipped_files_and_an_update(run, corpus_dir, tmp_path):
     code, out, err = run("index", "--corpus", str(corpus_dir), "--index", str(tmp_path / "index"), "--quiet")
     assert code == 0 and "5 added" in out and "skipped" in err and "broken.txt" in err
     code, out, _ = run("index", "--corpus", str(corpus_dir), "--index", str(tmp_path / "index"), "--quiet", "--json")
-    assert code == 0 and json.loads(out)["embedded_chunks"] == 0
+    assert code == 0 and json.loads(out)["embedded_chunks"] == 0 and json.loads(out)["in_place"] is True
+    code, out, _ = run("index", "--corpus", str(corpus_dir), "--index", str(tmp_path / "index"), "--quiet", "--compact")
+    assert code == 0 and "wrote the whole index" in out and "embedded 0 of" in out
+    code, _, err = run("index", "--corpus", str(corpus_dir), "--index", str(tmp_path / "index"), "--quiet",
+                       "--keywords", "milvus-bm25")
+    assert code == 1 and "milvus-bm25" in err and "--store milvus-lite" in err
 
 
 def test_help_is_instant_because_heavy_libraries_load_lazily():

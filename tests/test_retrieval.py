@@ -13,7 +13,7 @@ from rag.query import parse_query
 from rag.retrieval import HybridRetriever
 from rag.types import Answer, Citation
 
-from tests.conftest import VECTOR_STORES
+from tests.conftest import BACKENDS
 from tests.fakes import HashEmbedder
 
 ARTICLES = {
@@ -25,13 +25,13 @@ ARTICLES = {
 CONFIG = Config(embedder="hash-embedder", chunk_tokens=40, chunk_overlap_tokens=0)
 
 
-@pytest.fixture(params=VECTOR_STORES)
+@pytest.fixture(params=BACKENDS)
 def index(tmp_path, request):
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     for doc_id, text in ARTICLES.items():
         (corpus / f"{doc_id}.txt").write_text(text)
-    build_index(corpus, tmp_path / "index", CONFIG.replace(vector_store=request.param), HashEmbedder(), progress=False)
+    build_index(corpus, tmp_path / "index", CONFIG.replace(vector_store=request.param[0], keyword_store=request.param[1]), HashEmbedder(), progress=False)
     loaded = load_index(tmp_path / "index", CONFIG)
     yield loaded
     loaded.close()

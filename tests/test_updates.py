@@ -163,8 +163,8 @@ from rag.build import build_index
 from rag.config import Config
 from tests.fakes import HashEmbedder
 print("ready", flush=True)
-build_index(sys.argv[1], sys.argv[2], Config(embedder="hash-embedder", vector_store=sys.argv[3]), HashEmbedder(),
-            progress=False)
+config = Config(embedder="hash-embedder", vector_store=sys.argv[3], keyword_store=sys.argv[4] if sys.argv[4] else None)
+build_index(sys.argv[1], sys.argv[2], config, HashEmbedder(), progress=False)
 print("done", flush=True)
 """
 
@@ -181,7 +181,7 @@ def test_an_update_killed_at_random_moments_always_leaves_a_loadable_index(corpu
     for attempt, delay in enumerate(np.linspace(0.0, 4.0, 8)):
         (corpus_dir / f"{ADDED}.txt").write_text(NEW_ARTICLE + f"Revision {attempt}.\n")
         process = subprocess.Popen([sys.executable, "-c", _UPDATE_SCRIPT, str(corpus_dir), str(index_dir),
-                                    fake_config.vector_store], stdout=subprocess.PIPE, env=environment, cwd=repo)
+                                    fake_config.vector_store, fake_config.keyword_store or ""], stdout=subprocess.PIPE, env=environment, cwd=repo)
         assert process.stdout.readline().strip() == b"ready"
         time.sleep(delay)
         os.kill(process.pid, signal.SIGKILL)
