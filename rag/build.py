@@ -269,7 +269,7 @@ def _write_atomically(index_dir: Path, documents: list[Document], chunks: list[t
         matrix = np.stack([vector_of[key] for key in keys]).astype(np.float32)
         days = _days(documents, chunks)
         ChunkStore.write(staging / STORE, documents, chunks, sentences, generation=1)
-        vectors = create_vector_store(location, staging, matrix.shape[1])
+        vectors = create_vector_store(location, staging, matrix.shape[1], config.ivf_nprobe)
         vectors.add(keys, matrix, days)
         vector_entry = vectors.commit(staging)
         keywords = create_keyword_store(staging / KEYWORDS, vectors, keyword_kind)

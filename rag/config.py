@@ -62,6 +62,11 @@ class Config:
     # "faiss" searches exactly below this many chunks and approximately (IVF) above: exact search
     # costs about 14 ms at 100k chunks and 135 ms at 1M on two cores (docs/scale.md).
     exact_search_below: int = 200_000
+    # Lists the approximate (IVF) index probes per query: more is slower and closer to exact. On a
+    # million vectors shaped like MiniLM embeddings (bench/recall.py, docs/recall.md) recall@10 is
+    # 0.98 at 8, 0.994 at 16 and 1.0 at 32 (0.9 ms); 32 keeps a margin for archives less clustered
+    # than that synthetic one. An index keeps the value it was built with (its manifest).
+    ivf_nprobe: int = 32
     # Updates write in place and keep removed chunks (hidden) until a full write. Each update leaves a
     # small FAISS segment file and hidden chunks slow every search a little, so after this many
     # updates, or once hidden chunks reach this share of the live ones, `rag index` writes the whole

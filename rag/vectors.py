@@ -17,6 +17,7 @@ from typing import Callable, Protocol
 
 import numpy as np
 
+from rag.config import Config
 from rag.errors import InvalidInputError
 from rag.files import write_durably
 
@@ -243,23 +244,19 @@ class FaissIVFVectorStore(FaissVectorStore):
     "faiss" turns to it above Config.exact_search_below chunks."""
 
     name = "faiss-ivf"
-    # Lists probed per query: more is slower and closer to exact. On a million vectors shaped like
-    # MiniLM embeddings (bench/recall.py, docs/recall.md) recall@10 is 0.98 at 8, 0.994 at 16 and 1.0
-    # at 32 (0.9 ms); 32 keeps a margin for archives less clustered than that synthetic one.
-    NPROBE = 32
 
     def __init__(self, index, dimension: int, generation: int = 0, segments: tuple[str, ...] = (),
-                 hidden: np.ndarray | None = None, nprobe: int = NPROBE):
+                 hidden: np.ndarray | None = None, nprobe: int = Config.ivf_nprobe):
         super().__init__(index, dimension, generation, segments, hidden)
         self.nprobe = nprobe
 
     @classmethod
-    def create(cls, directory: Path, dimension: int) -> "FaissIVFVectorStore":
-        return cls(None, dimension)
+    def create(cls, directory: Path, dimension: int, nprobe: int = Config.ivf_nprobe) -> "FaissIVFVectorStore":
+        return cls(None, dimension, nprobe=nprobe)
 
     @staticmethod
     def _options(entry: dict) -> dict:
-        return {"nprobe": int(entry.get("nprobe", FaissIVFVectorStore.NPROBE))}
+        return {"nprobe": int(entry.get("nprobe", Config.ivf_nprobe))}
 
     @staticmethod
     def _read_flags() -> int:
@@ -321,12 +318,15 @@ def resolve_location(location: str, chunks: int, exact_below: int) -> str:
     return location
 
 
-def create_vector_store(location: str, directory: Path, dimension: int) -> VectorStore:
-    """An empty store for a full write in ``directory``: "faiss-flat" (exact), "faiss-ivf" (approximate),
-    "milvus-lite" (a Milvus Lite file in the directory) or a Milvus server URI such as milvus://host:19530."""
+def create_vector_store(location: str, directory: Path, dimension: int, nprobe: int = Config.ivf_nprobe) -> VectorStore:
+    """An empty store for a full write in ``directory``: "faiss-flat" (exact), "faiss-ivf" (approximate,
+    probing ``nprobe`` lists), "milvus-lite" (a Milvus Lite file in the directory) or a Milvus server
+    URI such as milvus://host:19530."""
     check_location(location)
     if location == AUTOMATIC:
         raise ValueError('"faiss" picks exact or approximate by size: pass it through resolve_location first')
+    if location == "faiss-ivf":
+        return FaissIVFVectorStore.create(directory, dimension, nprobe)
     if location in LOCAL_STORES:
         return LOCAL_STORES[location].create(directory, dimension)
     from rag.milvus import MilvusVectorStore
