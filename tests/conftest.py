@@ -40,6 +40,12 @@ BACKENDS = [
 ]
 
 
+def milvus_in_slow_lane(backends: list) -> list:
+    """The same backends with Milvus Lite, the slowest to start, left to the slow lane: for tests
+    whose behaviour other tests already check on it in the fast lane, so `pytest` stays quick."""
+    return [pytest.param(p.values[0], id=p.id, marks=pytest.mark.slow if "milvus" in p.id else ()) for p in backends]
+
+
 def backend_config(backend: tuple[str, str | None]) -> Config:
     vector_store, keyword_store = backend
     return Config(embedder="hash-embedder", vector_store=vector_store, keyword_store=keyword_store)

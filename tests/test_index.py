@@ -11,14 +11,13 @@ from rag.index import MANIFEST, STORE, load_index
 from rag.milvus import LITE_FILE
 from rag.vectors import FAISS_FILE, DateFilter, FaissIVFVectorStore, FaissVectorStore
 
-from tests.conftest import BACKENDS, backend_config
+from tests.conftest import BACKENDS, backend_config, milvus_in_slow_lane
 from tests.fakes import HashEmbedder
 
 
-# Loading, formats and damaged files do not depend on the keyword store; Milvus Lite, the slowest
-# backend to start, runs these in the slow lane only, so that `pytest` stays under two minutes.
-@pytest.fixture(params=[pytest.param(p.values[0], id=p.id, marks=pytest.mark.slow if "milvus" in p.id else ())
-                        for p in BACKENDS])
+# Loading, formats and damaged files: Milvus Lite runs these in the slow lane (its updates, searches
+# and filters run in the fast lane in test_updates.py and test_retrieval.py).
+@pytest.fixture(params=milvus_in_slow_lane(BACKENDS))
 def fake_config(request):
     return backend_config(request.param)
 

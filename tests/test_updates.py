@@ -21,10 +21,17 @@ from rag.milvus import MilvusKeywordIndex, MilvusVectorStore
 from rag.store import ChunkStore
 from rag.vectors import FaissVectorStore
 
+from tests.conftest import BACKENDS, backend_config, milvus_in_slow_lane
 from tests.fakes import HashEmbedder
 
 NEW_ARTICLE = "date 2024-01-02 A brand new article: the Zorblat satellite reached orbit at 7:40 a.m. on Tuesday.\n"
 ADDED, CHANGED, REMOVED = "005_new", "004_56a94f60d051a7dc", "001_1847a96a2c4d2b8a"
+
+
+# Milvus Lite runs the first test here in the fast lane and the rest in the slow lane.
+@pytest.fixture(params=milvus_in_slow_lane(BACKENDS))
+def fake_config(request):
+    return backend_config(request.param)
 
 
 def _edit(corpus_dir: Path) -> None:
@@ -55,6 +62,7 @@ def _state(index_dir: Path, config) -> dict:
         index.close()
 
 
+@pytest.mark.parametrize("fake_config", BACKENDS, indirect=True)
 def test_an_update_in_place_shows_what_a_full_write_shows(corpus_dir, tmp_path, fake_config):
     index_dir = tmp_path / "index"
     build_index(corpus_dir, index_dir, fake_config, HashEmbedder(), progress=False)
