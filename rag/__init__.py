@@ -5,6 +5,7 @@
     qa = rag.load("index")
     answer = qa.ask("How far did the March 2023 missiles fly?")
     print(answer.text, answer.citations[0].quote)
+    rag.add(["new_story.html"]); rag.remove(["old_story"]); rag.list_articles(since="2023-01-01")
 """
 
 from rag.config import Config
@@ -23,7 +24,7 @@ from rag.types import Answer, Chunk, Citation, Document, Hit, Sentence, ShortAns
 __all__ = [
     "QA", "Answer", "Chunk", "Citation", "Config", "CorpusError", "Document", "Hit", "IndexCorruptError",
     "IndexMismatchError", "IndexNotFoundError", "InvalidInputError", "ModelNotAvailableError", "Query", "RagError",
-    "Sentence", "ShortAnswer", "TypedSpan", "build_index", "load", "parse_query",
+    "Sentence", "ShortAnswer", "TypedSpan", "add", "build_index", "list_articles", "load", "parse_query", "remove",
 ]
 
 
@@ -32,6 +33,27 @@ def build_index(corpus_dir="corpus", index_dir="index", config=None, rebuild=Fal
     from rag.build import build_index as _build
 
     return _build(corpus_dir, index_dir, config, rebuild=rebuild, compact=compact, progress=progress)
+
+
+def add(paths, corpus_dir="corpus", index_dir="index", config=None, progress=False):
+    """Copy article files or folders into the corpus and index just those; see rag.library.add."""
+    from rag.library import add as _add
+
+    return _add(paths, corpus_dir, index_dir, config, progress=progress)
+
+
+def remove(doc_ids, corpus_dir="corpus", index_dir="index", config=None):
+    """Delete articles from the corpus and the index; see rag.library.remove."""
+    from rag.library import remove as _remove
+
+    return _remove(doc_ids, corpus_dir, index_dir, config)
+
+
+def list_articles(index_dir="index", since=None, until=None, config=None):
+    """The articles the index holds, with date, source and chunk count; see rag.library.list_articles."""
+    from rag.library import list_articles as _list
+
+    return _list(index_dir, since, until, config)
 
 
 def load(index_dir="index", config=None, embedder=None):

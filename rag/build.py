@@ -49,13 +49,14 @@ class BuildReport:
     total_chunks: int = 0
     skipped: tuple[Skipped, ...] = field(default=())
     in_place: bool = False  # an update in place rather than a full write
+    rebuilt: tuple[str, ...] = ()  # every article, embedded again (--rebuild, or an index of an older format)
 
     def summary(self) -> str:
-        return (
-            f"{len(self.added)} added, {len(self.changed)} changed, {len(self.removed)} removed, "
-            f"{len(self.unchanged)} unchanged; embedded {self.embedded_chunks} of {self.total_chunks} chunks; "
-            + ("updated in place" if self.in_place else "wrote the whole index")
-        )
+        articles = (f"rebuilt {len(self.rebuilt)} articles" if self.rebuilt else
+                    f"{len(self.added)} added, {len(self.changed)} changed, {len(self.removed)} removed, "
+                    f"{len(self.unchanged)} unchanged")
+        return (f"{articles}; embedded {self.embedded_chunks} of {self.total_chunks} chunks; "
+                + ("updated in place" if self.in_place else "wrote the whole index"))
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,7 @@ def build_index(
     documents, skipped = load_corpus(corpus_dir)
     finish_interrupted_swap(index_dir)
     rebuild = rebuild or older_format(index_dir)
+    rebuilding = rebuild and (index_dir / MANIFEST).exists()
     previous = None if rebuild or not (index_dir / MANIFEST).exists() else load_index(index_dir, config)
     try:
         old_hashes = previous.store.content_hashes() if previous else {}
@@ -103,6 +105,9 @@ def build_index(
     finally:
         if previous is not None:
             previous.close()
+    if rebuilding:
+        return BuildReport(embedded_chunks=total[0], total_chunks=total[1], skipped=tuple(skipped),
+                           rebuilt=tuple(sorted(new_ids)))
     return BuildReport(
         added=tuple(sorted(new_ids - set(old_hashes))),
         changed=tuple(changed),
@@ -121,7 +126,7 @@ def update_index(index_dir: str | Path, add: list[Document] = (), remove: list[s
     config = config or Config()
     index = load_index(index_dir, config)
     try:
-        return update(index, add, remove, config, embedder or SentenceTransformerEmbedder(config.embedder), progress)
+        return update(index, add, remove, config, embedder, progress)
     finally:
         index.close()
 
@@ -138,8 +143,9 @@ def update(index: Index, add: list[Document] = (), remove: list[str] = (), confi
     if unknown:
         raise InvalidInputError(f"not in index {index.directory}: {', '.join(unknown)}; a doc id is the article's file name without its extension")
     replaced = [document.doc_id for document in add if document.doc_id in known]
-    return _update(index, list(add), sorted(set(remove) | set(replaced)), config,
-                   embedder or SentenceTransformerEmbedder(config.embedder), progress)
+    if add and embedder is None:
+        embedder = SentenceTransformerEmbedder(config.embedder)  # a removal alone loads no model
+    return _update(index, list(add), sorted(set(remove) | set(replaced)), config, embedder, progress)
 
 
 def _fits_update(previous: Index, config: Config) -> bool:
@@ -151,7 +157,7 @@ def _fits_update(previous: Index, config: Config) -> bool:
             and hidden <= config.compact_when_hidden * max(len(previous), 1))
 
 
-def _update(index: Index, documents: list[Document], removed_ids: list[str], config: Config, embedder: Embedder,
+def _update(index: Index, documents: list[Document], removed_ids: list[str], config: Config, embedder: Embedder | None,
             progress: bool) -> tuple[int, int]:
     generation = index.generation
     prepared = _prepare(documents, index.store.max_key() + 1, config, embedder, progress)

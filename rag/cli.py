@@ -14,6 +14,9 @@ from rag.errors import RagError
 
 EXAMPLES = """examples:
   rag index                                   build or update index/ from corpus/
+  rag add ~/Downloads/story.html reports/     copy articles into corpus/ and index just those
+  rag remove 004_56a94f60d051a7dc             delete an article from corpus/ and the index
+  rag list --since 2023-01-01 --json          what the index holds
   rag ask "How far did the March 2023 missiles fly?"
   rag ask "What did Seoul call the launch?" --json
   rag ask - --json < questions.txt            one question per line, JSON lines out
@@ -58,7 +61,26 @@ def build_parser() -> argparse.ArgumentParser:
                             "beside Milvus vectors); default: as the index was built, milvus-bm25 on a Milvus server, "
                             "tantivy otherwise")
     index.add_argument("--json", action="store_true", help="print the build report as JSON")
-    index.add_argument("--quiet", action="store_true", help="no progress bar")
+    index.add_argument("--quiet", action="store_true", help="print nothing but warnings and errors")
+
+    add = commands.add_parser("add", help="copy article files or folders into the corpus and index just those")
+    add.add_argument("paths", nargs="+", metavar="PATH", help=".txt, .md or .html files, or folders of them")
+    add.add_argument("--corpus", default="corpus", help="corpus folder the files are copied into (default: corpus)")
+    add.add_argument("--index", default="index", help="index folder (default: index; built if missing)")
+    add.add_argument("--json", action="store_true", help="print what was done as JSON")
+    add.add_argument("--quiet", action="store_true", help="print nothing but warnings and errors")
+
+    remove = commands.add_parser("remove", help="delete articles from the corpus and the index")
+    remove.add_argument("doc_ids", nargs="+", metavar="DOC_ID", help="doc ids, as `rag list` shows them")
+    remove.add_argument("--corpus", default="corpus", help="corpus folder (default: corpus)")
+    remove.add_argument("--index", default="index", help="index folder (default: index)")
+    remove.add_argument("--json", action="store_true", help="print what was done as JSON")
+
+    listing = commands.add_parser("list", help="list the articles the index holds: doc id, date, source, chunks, title")
+    listing.add_argument("--index", default="index", help="index folder (default: index)")
+    listing.add_argument("--since", help="only articles dated on or after YYYY-MM-DD")
+    listing.add_argument("--until", help="only articles dated on or before YYYY-MM-DD")
+    listing.add_argument("--json", action="store_true", help="print a JSON list")
 
     ask = commands.add_parser("ask", help="answer a question (or '-' for one question per line on stdin)")
     ask.add_argument("question", help="the question, or - to read questions from stdin")
@@ -114,7 +136,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(message)s", stream=sys.stderr)
     try:
-        commands = {"index": _index, "ask": _ask, "eval": _eval, "calibrate": _calibrate, "serve": _serve}
+        commands = {"index": _index, "add": _add, "remove": _remove, "list": _list, "ask": _ask, "eval": _eval,
+                    "calibrate": _calibrate, "serve": _serve}
         return commands[args.command](args)
     except RagError as error:
         print(f"rag: error: {error}", file=sys.stderr)
@@ -136,8 +159,48 @@ def _index(args) -> int:
         summary = {key: list(value) if isinstance(value, tuple) else value for key, value in vars(report).items()}
         summary["skipped"] = [{"path": s.path, "reason": s.reason} for s in report.skipped]
         print(json.dumps(summary, indent=2))
-    else:
+    elif not args.quiet:
         print(f"Indexed {args.corpus} into {args.index}: {report.summary()}")
+    return 0
+
+
+def _add(args) -> int:
+    from rag.library import add
+
+    change = add(args.paths, args.corpus, args.index, from_env(), progress=not args.quiet and not args.json)
+    return _report_change(change, "Added", args)
+
+
+def _remove(args) -> int:
+    from rag.library import remove
+
+    return _report_change(remove(args.doc_ids, args.corpus, args.index, from_env()), "Removed", args)
+
+
+def _report_change(change, verb: str, args) -> int:
+    for skipped in change.skipped:
+        print(f"rag: warning: {skipped}", file=sys.stderr)
+    if args.json:
+        print(json.dumps({"doc_ids": list(change.doc_ids), "chunks": change.chunks,
+                          "skipped": [{"path": s.path, "reason": s.reason} for s in change.skipped]}, indent=2))
+    elif not getattr(args, "quiet", False):
+        done = f"{verb} {len(change.doc_ids)} article(s)" + (f": {', '.join(change.doc_ids)}" if change.doc_ids else "")
+        print(f"{done}; the index holds {change.chunks} chunks" if change.doc_ids else done)
+    return 0 if change.doc_ids or not change.skipped else 1
+
+
+def _list(args) -> int:
+    from rag.library import list_articles
+
+    listings = list_articles(args.index, args.since, args.until, from_env())
+    if args.json:
+        print(json.dumps([listing.to_dict() for listing in listings], indent=2, ensure_ascii=False))
+        return 0
+    for listing in listings:
+        day = listing.date.isoformat() if listing.date else "undated"
+        title = listing.title if len(listing.title) <= 80 else listing.title[:79] + "…"
+        print(f"{listing.doc_id}  {day:10}  {listing.source or '-':12}  {listing.chunks:3} chunks  {title}")
+    print(f"{len(listings)} article(s)")
     return 0
 
 

@@ -23,6 +23,7 @@ from rag.index import load_index
 from rag.query import Query, parse_query
 from rag.readers import Reader, make_reader
 from rag.retrieval import HybridRetriever
+from rag.temporal import as_date
 from rag.types import Answer, Hit
 
 ABSTENTION = "The archive does not say: no article in the corpus answers this question."
@@ -66,7 +67,7 @@ class QA:
         """Answer ``question``; ``previous`` (the last question in a chat) resolves a follow-up."""
         started = time.perf_counter()
         question = self._validate(question)
-        since, until = _as_date(since, "since"), _as_date(until, "until")
+        since, until = as_date(since, "since"), as_date(until, "until")
         if since and until and since > until:
             raise InvalidInputError(f"--since {since} is after --until {until}; swap them")
         top_k = self.config.top_k if top_k is None else top_k
@@ -121,12 +122,3 @@ def load(index_dir: str | Path = "index", config: Config | None = None, embedder
     models = load_models(config.answer_weights, config.embedder)
     return QA(HybridRetriever(index, embedder, config), reader or make_reader(config, models),
               LearnedAnswerability(models), embedder, config)
-
-
-def _as_date(value: date | str | None, name: str) -> date | None:
-    if value is None or isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise InvalidInputError(f"--{name} {value!r} is not a date; write it as YYYY-MM-DD") from None

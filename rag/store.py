@@ -136,6 +136,22 @@ class ChunkStore:
             found.update(self._db.execute(query, batch))
         return found
 
+    def catalogue(self, since: date | None = None, until: date | None = None) -> list[tuple]:
+        """(doc_id, title, date, source, chunk count) of the live articles dated within [since, until]
+        (every one when neither is given), oldest first and undated last."""
+        query = ("SELECT d.doc_id, d.title, d.date, d.source, "
+                 "(SELECT count(*) FROM live_chunks c WHERE c.doc_id = d.doc_id) FROM live_documents d WHERE 1")
+        bounds = []
+        if since is not None:
+            query += " AND d.date >= ?"
+            bounds.append(since.isoformat())
+        if until is not None:
+            query += " AND d.date <= ?"
+            bounds.append(until.isoformat())
+        query += " ORDER BY d.date IS NULL, d.date, d.doc_id"
+        return [(doc_id, title, _date(day), source, chunks)
+                for doc_id, title, day, source, chunks in self._db.execute(query, bounds)]
+
     def chunk_count(self) -> int:
         return self._db.execute("SELECT count(*) FROM live_chunks").fetchone()[0]
 

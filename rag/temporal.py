@@ -14,6 +14,8 @@ from datetime import date
 
 from dateutil.relativedelta import relativedelta
 
+from rag.errors import InvalidInputError
+
 _MONTHS = {name.lower(): number for number, name in enumerate(calendar.month_name) if name}
 _MONTHS.update({name.lower(): number for number, name in enumerate(calendar.month_abbr) if name})
 _MONTHS["sept"] = 9
@@ -105,3 +107,13 @@ def _period(granularity: str, match: re.Match) -> Period:
 
 def _month(year: int, month: int) -> Period:
     return Period(date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1]), "month")
+
+
+def as_date(value: date | str | None, name: str) -> date | None:
+    """A --since/--until value as a date: a date, an ISO string, or None; anything else is an error naming the flag."""
+    if value is None or isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInputError(f"--{name} {value!r} is not a date; write it as YYYY-MM-DD") from None

@@ -10,7 +10,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rag.config import READERS, Config
-from rag.corpus import add_article, corpus_files, remove_article
+from rag.corpus import corpus_files
+from rag.library import add
+from rag.library import remove as remove_articles
 from rag.errors import RagError
 from rag.build import build_index
 from rag.index import MANIFEST
@@ -45,10 +47,12 @@ class Library:
             self._qas[key] = shared.using(reader=reader, seq2seq_model=model or None).load()
         return self._qas[key]
 
-    def reindex(self) -> str:
-        report = build_index(self.corpus_dir, self.index_dir, self.config, progress=True)
-        self._qas.clear()  # the next question loads the new index
-        return report.summary()
+    def forget(self) -> None:
+        """Close the index before it changes (Milvus Lite serves a file to one client); the next question
+        loads it again. Every reader choice shares the one index."""
+        if self._qas:
+            next(iter(self._qas.values())).index.close()
+        self._qas.clear()
 
     def doc_ids(self) -> list[str]:
         return [path.stem for path in corpus_files(self.corpus_dir)]
@@ -91,33 +95,30 @@ def answer(library: Library, question: str, history: list, top_k: int, since: st
 
 
 def upload(library: Library, files: list | None, progress=None):
-    """Save uploaded articles (validated) and update the index; returns a status message."""
+    """Save uploaded articles (validated) and index just those, as `rag add` does; returns a status message."""
     if not files:
         return "Choose one or more .txt, .md or .html files first."
-    saved, problems = [], []
-    for file in files:
-        path = Path(getattr(file, "name", file))
-        try:
-            saved.append(add_article(library.corpus_dir, path.name, path.read_bytes()).name)
-        except (RagError, OSError) as error:
-            problems.append(str(error))
-    lines = [f"Added {', '.join(saved)}." if saved else "Nothing was added."]
-    if saved:
-        try:
-            lines.append(f"Index updated: {library.reindex()}.")
-        except RagError as error:
-            lines.append(f"Index not updated: {error}")
-    return "\n\n".join(lines + [f"Skipped {problem}" for problem in problems])
+    library.forget()
+    try:
+        change = add([Path(getattr(file, "name", file)) for file in files], library.corpus_dir, library.index_dir,
+                      library.config, progress=True)
+    except RagError as error:
+        return f"Nothing was added: {error}"
+    lines = [f"Added {', '.join(change.doc_ids)}; the index holds {change.chunks} chunks." if change.doc_ids
+             else "Nothing was added."]
+    return "\n\n".join(lines + [f"Skipped {skipped.path}: {skipped.reason}" for skipped in change.skipped])
 
 
 def remove(library: Library, doc_id: str | None) -> str:
+    """Delete one article from the corpus and the index, as `rag remove` does."""
     if not doc_id:
         return "Pick an article to remove."
+    library.forget()
     try:
-        removed = remove_article(library.corpus_dir, doc_id)
-        return f"Removed {removed.name}. Index updated: {library.reindex()}."
+        change = remove_articles([doc_id], library.corpus_dir, library.index_dir, library.config)
     except RagError as error:
         return f"Could not remove {doc_id}: {error}"
+    return f"Removed {doc_id}; the index holds {change.chunks} chunks."
 
 
 def build_ui(library: Library):

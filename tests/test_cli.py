@@ -106,11 +106,13 @@ def test_unknown_model_path(run, real_index_dir):
 def test_index_reports_skipped_files_and_an_update(run, corpus_dir, tmp_path):
     (corpus_dir / "broken.txt").write_bytes(b"\xff\xfe\x00binary")
     code, out, err = run("index", "--corpus", str(corpus_dir), "--index", str(tmp_path / "index"), "--quiet")
-    assert code == 0 and "5 added" in out and "skipped" in err and "broken.txt" in err
+    assert code == 0 and out == "" and "skipped" in err and "broken.txt" in err  # --quiet: warnings only
     code, out, _ = run("index", "--corpus", str(corpus_dir), "--index", str(tmp_path / "index"), "--quiet", "--json")
     assert code == 0 and json.loads(out)["embedded_chunks"] == 0 and json.loads(out)["in_place"] is True
-    code, out, _ = run("index", "--corpus", str(corpus_dir), "--index", str(tmp_path / "index"), "--quiet", "--compact")
+    code, out, _ = run("index", "--corpus", str(corpus_dir), "--index", str(tmp_path / "index"), "--compact")
     assert code == 0 and "wrote the whole index" in out and "embedded 0 of" in out
+    code, out, _ = run("index", "--corpus", str(corpus_dir), "--index", str(tmp_path / "index"), "--rebuild")
+    assert code == 0 and "rebuilt 5 articles" in out and "added" not in out
     code, _, err = run("index", "--corpus", str(corpus_dir), "--index", str(tmp_path / "index"), "--quiet",
                        "--keywords", "milvus-bm25")
     assert code == 1 and "milvus-bm25" in err and "--store milvus-lite" in err
@@ -119,3 +121,21 @@ def test_index_reports_skipped_files_and_an_update(run, corpus_dir, tmp_path):
 def test_help_is_instant_because_heavy_libraries_load_lazily():
     probe = "import sys, rag, rag.cli; rag.cli.build_parser(); print(sorted({'torch', 'faiss', 'transformers', 'sentence_transformers'} & set(sys.modules)))"
     assert subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.strip() == "[]"
+
+
+def test_add_list_and_remove_articles_from_the_command_line(run, corpus_dir, tmp_path):
+    index = str(tmp_path / "index")
+    story = tmp_path / "story.txt"
+    story.write_text("date 2024-05-27\nNorth Korea said its Malligyong-1 satellite rocket exploded in flight.\n")
+    code, out, _ = run("add", str(story), "--corpus", str(corpus_dir), "--index", index, "--quiet")
+    assert code == 0 and out == ""
+    code, out, _ = run("list", "--index", index, "--since", "2024-01-01", "--json")
+    assert code == 0 and [item["doc_id"] for item in json.loads(out)] == ["story"]
+    code, out, _ = run("list", "--index", index)
+    assert code == 0 and "6 article(s)" in out and "undated" in out
+    code, out, err = run("remove", "story", "--corpus", str(corpus_dir), "--index", index)
+    assert code == 0 and "Removed 1 article(s): story" in out
+    code, _, err = run("remove", "story", "--corpus", str(corpus_dir), "--index", index)
+    assert code == 1 and "not in index" in err
+    code, _, err = run("list", "--index", index, "--since", "last spring")
+    assert code == 1 and "YYYY-MM-DD" in err

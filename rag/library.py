@@ -1,0 +1,115 @@
+"""Managing the archive: add articles, remove them, list what the index holds. The CLI (`rag add`,
+`rag remove`, `rag list`), the Python API and the chat page's library panel all call these.
+
+The corpus folder stays the source of truth: added files are copied into it (checked and under
+safe names) and the index is updated in place with just those articles; removing deletes the file
+and the article's chunks. Without an index yet, adding builds one from the whole corpus.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from rag.config import Config
+from rag.corpus import SUFFIXES, Skipped, add_article, read_document, remove_article
+from rag.errors import CorpusError
+from rag.index import MANIFEST
+from rag.temporal import as_date
+
+
+@dataclass(frozen=True)
+class Change:
+    """What ``add`` or ``remove`` did: the doc ids changed, the files skipped and why, the index's size after."""
+
+    doc_ids: tuple[str, ...] = ()
+    skipped: tuple[Skipped, ...] = field(default=())
+    chunks: int = 0
+
+
+@dataclass(frozen=True)
+class Listing:
+    doc_id: str
+    title: str
+    date: date | None
+    source: str | None
+    chunks: int
+
+    def to_dict(self) -> dict:
+        return {"doc_id": self.doc_id, "title": self.title, "date": self.date.isoformat() if self.date else None,
+                "source": self.source, "chunks": self.chunks}
+
+
+def add(paths: list[str | Path], corpus_dir: str | Path = "corpus", index_dir: str | Path = "index",
+        config: Config | None = None, embedder=None, progress: bool = False) -> Change:
+    """Copy the article files in ``paths`` (files or folders) into the corpus and index them.
+    A file that cannot be read as an article is reported in ``skipped`` and the rest go ahead."""
+    from rag.build import build_index, update_index
+
+    config = config or Config()
+    Path(corpus_dir).mkdir(parents=True, exist_ok=True)
+    saved, skipped = [], []
+    for path in _article_files(paths, skipped):
+        try:
+            saved.append(add_article(corpus_dir, path.name, path.read_bytes()))
+        except (CorpusError, OSError) as error:
+            skipped.append(Skipped(str(path), str(error)))
+    if not saved:
+        return Change(skipped=tuple(skipped))
+    if not (Path(index_dir) / MANIFEST).exists():
+        report = build_index(corpus_dir, index_dir, config, embedder, progress=progress)
+        return Change(tuple(sorted(report.added)), tuple(skipped), report.total_chunks)
+    documents = [read_document(path) for path in saved]
+    _, chunks = update_index(index_dir, add=documents, config=config, embedder=embedder, progress=progress)
+    return Change(tuple(document.doc_id for document in documents), tuple(skipped), chunks)
+
+
+def remove(doc_ids: list[str], corpus_dir: str | Path = "corpus", index_dir: str | Path = "index",
+           config: Config | None = None) -> Change:
+    """Delete the articles ``doc_ids`` from the corpus and the index; an unknown doc id is an error
+    and removes nothing."""
+    from rag.build import update_index
+    from rag.index import load_index
+
+    config = config or Config()
+    index = load_index(index_dir, config)
+    try:
+        indexed = index.store.content_hashes(list(doc_ids))
+    finally:
+        index.close()
+    unknown = sorted(set(doc_ids) - set(indexed))
+    if unknown:
+        raise CorpusError(f"not in index {index_dir}: {', '.join(unknown)}; `rag list` shows the doc ids it holds")
+    for doc_id in doc_ids:
+        try:
+            remove_article(corpus_dir, doc_id)
+        except CorpusError:
+            pass  # indexed from a file no longer in the corpus: removing it from the index is what is asked
+    _, chunks = update_index(index_dir, remove=list(doc_ids), config=config)
+    return Change(tuple(doc_ids), (), chunks)
+
+
+def list_articles(index_dir: str | Path = "index", since: date | str | None = None, until: date | str | None = None,
+                  config: Config | None = None) -> list[Listing]:
+    """Every article the index holds (dated within [since, until] when given), oldest first, undated last."""
+    from rag.index import load_index
+
+    since, until = as_date(since, "since"), as_date(until, "until")
+    index = load_index(index_dir, config)
+    try:
+        return [Listing(*row) for row in index.store.catalogue(since, until)]
+    finally:
+        index.close()
+
+
+def _article_files(paths: list[str | Path], skipped: list[Skipped]) -> list[Path]:
+    files = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            files.extend(sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES))
+        elif path.is_file():
+            files.append(path)
+        else:
+            skipped.append(Skipped(str(path), "no such file or folder"))
+    return files

@@ -1,0 +1,71 @@
+"""Corpus management (rag.library): the code behind `rag add`, `rag remove`, `rag list`, the Python
+API and the chat page's library panel."""
+
+from datetime import date
+
+import pytest
+
+from rag.config import Config
+from rag.errors import CorpusError
+from rag.library import add, list_articles, remove
+
+from tests.fakes import HashEmbedder
+
+CONFIG = Config(embedder="hash-embedder")
+STORY = "date 2024-05-27\nNorth Korea said its Malligyong-1 satellite rocket exploded in flight.\n"
+
+
+def test_add_copies_files_and_folders_indexes_just_them_and_reports_bad_files(corpus_dir, tmp_path):
+    from rag.build import build_index
+
+    index_dir = tmp_path / "index"
+    build_index(corpus_dir, index_dir, CONFIG, HashEmbedder(), progress=False)
+    incoming = tmp_path / "incoming"
+    (incoming / "nested").mkdir(parents=True)
+    (incoming / "sat launch.txt").write_text(STORY)
+    (incoming / "nested" / "talks.md").write_text("# Talks\n\ndate 2024-06-01\nDiplomats met in Geneva.\n")
+    (incoming / "nested" / "photo.txt").write_bytes(b"\x89PNG\x00")
+    embedder = HashEmbedder()
+    change = add([incoming, tmp_path / "missing.txt"], corpus_dir, index_dir, CONFIG, embedder)
+    assert set(change.doc_ids) == {"talks", "sat_launch"}
+    assert {skipped.path.rsplit("/", 1)[-1] for skipped in change.skipped} == {"photo.txt", "missing.txt"}
+    assert (corpus_dir / "sat_launch.txt").read_text() == STORY
+    # only the new articles were embedded: the five already indexed were not read again
+    new_text = STORY + (incoming / "nested" / "talks.md").read_text()
+    assert embedder.embedded_texts and all(text in new_text for text in embedder.embedded_texts)
+    listed = {listing.doc_id: listing for listing in list_articles(index_dir, config=CONFIG)}
+    assert len(listed) == 7 and listed["sat_launch"].date == date(2024, 5, 27) and listed["sat_launch"].chunks == 1
+    assert change.chunks == sum(listing.chunks for listing in listed.values())
+
+
+def test_list_filters_by_date_and_puts_undated_articles_last(corpus_dir, tmp_path):
+    from rag.build import build_index
+
+    build_index(corpus_dir, tmp_path / "index", CONFIG, HashEmbedder(), progress=False)
+    everything = list_articles(tmp_path / "index", config=CONFIG)
+    assert [listing.date for listing in everything][:2] == [date(2021, 3, 25), date(2023, 3, 27)]
+    assert all(listing.date is None for listing in everything[2:])
+    assert [listing.doc_id for listing in list_articles(tmp_path / "index", since="2023-01-01", config=CONFIG)] == \
+        ["003_d7b843a5570d7940"]
+    assert everything[0].to_dict()["date"] == "2021-03-25"
+
+
+def test_remove_deletes_from_corpus_and_index_and_refuses_unknown_ids(corpus_dir, tmp_path):
+    from rag.build import build_index
+
+    index_dir = tmp_path / "index"
+    build_index(corpus_dir, index_dir, CONFIG, HashEmbedder(), progress=False)
+    with pytest.raises(CorpusError, match="not in index.*nope"):
+        remove(["004_56a94f60d051a7dc", "nope"], corpus_dir, index_dir, CONFIG)
+    assert (corpus_dir / "004_56a94f60d051a7dc.txt").exists()  # an unknown id removes nothing
+    change = remove(["004_56a94f60d051a7dc"], corpus_dir, index_dir, CONFIG)
+    assert not (corpus_dir / "004_56a94f60d051a7dc.txt").exists()
+    assert "004_56a94f60d051a7dc" not in {listing.doc_id for listing in list_articles(index_dir, config=CONFIG)}
+    assert change.chunks == sum(listing.chunks for listing in list_articles(index_dir, config=CONFIG))
+
+
+def test_adding_to_a_folder_without_an_index_builds_one(tmp_path):
+    article = tmp_path / "story.txt"
+    article.write_text(STORY)
+    change = add([article], tmp_path / "corpus", tmp_path / "index", CONFIG, HashEmbedder())
+    assert change.doc_ids == ("story",) and [listing.doc_id for listing in list_articles(tmp_path / "index", config=CONFIG)] == ["story"]
