@@ -139,16 +139,9 @@ class ChunkStore:
     def catalogue(self, since: date | None = None, until: date | None = None) -> list[tuple]:
         """(doc_id, title, date, source, chunk count) of the live articles dated within [since, until]
         (every one when neither is given), oldest first and undated last."""
-        query = ("SELECT d.doc_id, d.title, d.date, d.source, "
-                 "(SELECT count(*) FROM live_chunks c WHERE c.doc_id = d.doc_id) FROM live_documents d WHERE 1")
-        bounds = []
-        if since is not None:
-            query += " AND d.date >= ?"
-            bounds.append(since.isoformat())
-        if until is not None:
-            query += " AND d.date <= ?"
-            bounds.append(until.isoformat())
-        query += " ORDER BY d.date IS NULL, d.date, d.doc_id"
+        within, bounds = _dated_within(since, until)
+        query = ("SELECT d.doc_id, d.title, d.date, d.source, (SELECT count(*) FROM live_chunks c WHERE "
+                 f"c.doc_id = d.doc_id) FROM live_documents d WHERE 1{within} ORDER BY d.date IS NULL, d.date, d.doc_id")
         return [(doc_id, title, _date(day), source, chunks)
                 for doc_id, title, day, source, chunks in self._db.execute(query, bounds)]
 
@@ -190,14 +183,8 @@ class ChunkStore:
     def _keys_dated(self, since: date | None, until: date | None) -> np.ndarray:
         """Keys of the chunks of articles dated within [since, until] (an undated article is in no range);
         called as ``keys_dated``, cached per store."""
-        query = "SELECT chunk_key FROM live_chunks JOIN live_documents USING (doc_id) WHERE date IS NOT NULL"
-        bounds = []
-        if since is not None:
-            query += " AND date >= ?"
-            bounds.append(since.isoformat())
-        if until is not None:
-            query += " AND date <= ?"
-            bounds.append(until.isoformat())
+        within, bounds = _dated_within(since, until)
+        query = f"SELECT chunk_key FROM live_chunks JOIN live_documents USING (doc_id) WHERE date IS NOT NULL{within}"
         return np.array([key for (key,) in self._db.execute(query, bounds)], dtype=np.int64)
 
     def max_key(self) -> int:
@@ -241,6 +228,16 @@ def _insert(db: sqlite3.Connection, generation: int, documents: list[Document], 
             for s in sentences
         ],
     )
+
+
+def _dated_within(since: date | None, until: date | None) -> tuple[str, list[str]]:
+    """SQL conditions on the article ``date`` column for [since, until], and their bound values."""
+    conditions, bounds = "", []
+    if since is not None:
+        conditions, bounds = conditions + " AND date >= ?", [*bounds, since.isoformat()]
+    if until is not None:
+        conditions, bounds = conditions + " AND date <= ?", [*bounds, until.isoformat()]
+    return conditions, bounds
 
 
 def _batches(values: list, size: int = 500):
