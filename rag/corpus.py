@@ -1,8 +1,9 @@
 """Reading articles from a corpus directory into Documents.
 
-Supported: .txt, .md and .html. A leading ``date YYYY-MM-DD`` marker becomes the article date;
-an optional ``metadata.jsonl`` (doc_id, title, date, source, url) overrides what the files say.
-A file that cannot be read is reported and skipped; the rest of the batch goes on.
+Each format has a loader (rag.loaders): text, Markdown and HTML files (read here), JSONL and CSV
+dumps, RSS/Atom feeds and PDFs. A leading ``date YYYY-MM-DD`` marker in a text file becomes the
+article date; an optional ``metadata.jsonl`` (doc_id, title, date, source, url) overrides what the
+files say. A file or record that cannot be read is reported and skipped; the rest go on.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from rag.errors import CorpusError
 from rag.sentences import sentence_spans
 from rag.types import Document
 
-SUFFIXES = (".txt", ".md", ".html", ".htm")
 METADATA_FILE = "metadata.jsonl"
 
 _DATE_MARKER = re.compile(r"\A\s*date\s+(\d{4}-\d{2}-\d{2})[ \t]*\n?\s*", re.IGNORECASE)
@@ -39,24 +39,47 @@ class Skipped:
 
 
 def corpus_files(corpus_dir: Path) -> list[Path]:
-    return sorted(p for p in corpus_dir.iterdir() if p.is_file() and p.suffix.lower() in SUFFIXES)
+    from rag.loaders import SUFFIXES
+
+    return sorted(p for p in corpus_dir.iterdir()
+                  if p.is_file() and p.suffix.lower() in SUFFIXES and p.name != METADATA_FILE)
 
 
 def load_corpus(corpus_dir: str | Path) -> tuple[list[Document], list[Skipped]]:
-    """Every readable article in ``corpus_dir``, and the files that were skipped and why."""
+    """Every readable article in ``corpus_dir``, and the files and records that were skipped and why."""
     corpus_dir = Path(corpus_dir)
     if not corpus_dir.is_dir():
-        raise CorpusError(f"corpus directory {corpus_dir} does not exist; create it and add .txt, .md or .html articles")
+        raise CorpusError(f"corpus directory {corpus_dir} does not exist; create it and add articles")
     metadata, skipped = _read_metadata(corpus_dir / METADATA_FILE)
     documents = []
     for path in corpus_files(corpus_dir):
-        try:
-            documents.append(read_document(path, metadata.get(path.stem, {})))
-        except CorpusError as problem:
-            skipped.append(Skipped(str(path), str(problem)))
+        found, problems = load_file(path, metadata.get(path.stem, {}))
+        documents.extend(found)
+        skipped.extend(problems)
     if not documents:
-        found = f"{len(skipped)} unreadable file(s)" if skipped else "no .txt, .md or .html files"
+        found = f"{len(skipped)} unreadable file(s) or record(s)" if skipped else "no article files"
         raise CorpusError(f"no articles to index in {corpus_dir} ({found}); add UTF-8 articles there or pass --corpus DIR")
+    return documents, skipped
+
+
+def load_file(path: Path, overrides: dict | None = None) -> tuple[list[Document], list[Skipped]]:
+    """The articles of one file (many for a dump or feed) through its format's loader, and what was skipped."""
+    from rag.loaders import SUFFIXES, loader_for
+
+    loader = loader_for(path)
+    if loader is None:
+        return [], [Skipped(str(path), f"not an article format rag reads ({', '.join(SUFFIXES)})")]
+    documents, skipped = [], []
+    try:
+        for item in loader.load(path):
+            if isinstance(item, CorpusError):
+                skipped.append(Skipped(str(path), str(item)))
+            elif overrides and item.doc_id == path.stem:
+                documents.append(read_document(path, overrides))  # metadata.jsonl applies to one-article files
+            else:
+                documents.append(item)
+    except CorpusError as problem:
+        skipped.append(Skipped(str(path), str(problem)))
     return documents, skipped
 
 
@@ -81,7 +104,7 @@ def read_document(path: Path, overrides: dict | None = None) -> Document:
     return Document(
         doc_id=path.stem,
         text=text,
-        title=overrides.get("title") or html_title or _title_from_text(text, markdown=path.suffix.lower() == ".md"),
+        title=overrides.get("title") or html_title or title_from_text(text, markdown=path.suffix.lower() == ".md"),
         date=_parse_date(overrides.get("date"), path) or marker_date or html_date,
         source=overrides.get("source"),
         url=overrides.get("url"),
@@ -90,18 +113,20 @@ def read_document(path: Path, overrides: dict | None = None) -> Document:
     )
 
 
-def add_article(corpus_dir: str | Path, filename: str, data: bytes, max_bytes: int = 5_000_000) -> Path:
+def add_article(corpus_dir: str | Path, filename: str, data: bytes, max_bytes: int | None = 5_000_000) -> Path:
     """Save an uploaded article into the corpus under a safe name; raises CorpusError if it is unfit.
 
     The name keeps only letters, digits, dots, dashes and underscores, so it cannot leave the
     corpus directory; the content must read as an article (UTF-8 text, not empty, not binary).
     """
+    from rag.loaders import SUFFIXES
+
     corpus_dir = Path(corpus_dir).resolve()
     name = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(filename.replace("\\", "/")).name).lstrip("._")[:120]
     suffix = Path(name).suffix.lower()
-    if suffix not in SUFFIXES or not Path(name).stem:
-        raise CorpusError(f"{filename}: only .txt, .md and .html articles can be added")
-    if len(data) > max_bytes:
+    if suffix not in SUFFIXES or not Path(name).stem or name == METADATA_FILE:
+        raise CorpusError(f"{filename}: only articles ({', '.join(SUFFIXES)}) can be added")
+    if max_bytes is not None and len(data) > max_bytes:
         raise CorpusError(f"{filename}: {len(data):,} bytes is over the {max_bytes:,}-byte limit; split the file")
     target = corpus_dir / name
     if target.parent != corpus_dir:
@@ -109,10 +134,10 @@ def add_article(corpus_dir: str | Path, filename: str, data: bytes, max_bytes: i
     with tempfile.TemporaryDirectory() as scratch:
         candidate = Path(scratch) / name
         candidate.write_bytes(data)
-        try:
-            read_document(candidate)  # the same checks as indexing: UTF-8, not binary, not empty
-        except CorpusError as problem:
-            raise CorpusError(f"{filename}: {problem}") from None
+        found, problems = load_file(candidate)  # the same checks as indexing
+        if not found:
+            reason = problems[0].reason if problems else "no article in it"
+            raise CorpusError(f"{filename}: {reason}")
     partial = corpus_dir / f".{name}.part"  # not an article suffix: an index build running now skips it
     partial.write_bytes(data)
     partial.replace(target)
@@ -139,7 +164,7 @@ def _strip_date_marker(content: str) -> tuple[str, date | None]:
         return content, None  # "date 2021-02-31" is text, not a marker
 
 
-def _title_from_text(text: str, markdown: bool) -> str:
+def title_from_text(text: str, markdown: bool) -> str:
     if markdown and (heading := _MD_HEADING.match(text)):
         return heading.group(1)
     first_line = text.split("\n", 1)[0].strip()

@@ -13,9 +13,10 @@ from datetime import date
 from pathlib import Path
 
 from rag.config import Config
-from rag.corpus import SUFFIXES, Skipped, add_article, read_document, remove_article
+from rag.corpus import Skipped, add_article, load_file, remove_article
 from rag.errors import CorpusError
 from rag.index import MANIFEST
+from rag.loaders import SUFFIXES
 from rag.temporal import as_date
 
 
@@ -42,9 +43,10 @@ class Listing:
 
 
 def add(paths: list[str | Path], corpus_dir: str | Path = "corpus", index_dir: str | Path = "index",
-        config: Config | None = None, embedder=None, progress: bool = False) -> Change:
-    """Copy the article files in ``paths`` (files or folders) into the corpus and index them.
-    A file that cannot be read as an article is reported in ``skipped`` and the rest go ahead."""
+        config: Config | None = None, embedder=None, progress: bool = False, max_bytes: int | None = None) -> Change:
+    """Copy the article files in ``paths`` (files or folders; articles, dumps, feeds, PDFs) into the
+    corpus and index their articles. A file or record that cannot be read is reported in ``skipped``
+    and the rest go ahead; ``max_bytes`` refuses larger files (the chat page's upload limit)."""
     from rag.build import build_index, update_index
 
     config = config or Config()
@@ -52,7 +54,7 @@ def add(paths: list[str | Path], corpus_dir: str | Path = "corpus", index_dir: s
     saved, skipped = [], []
     for path in _article_files(paths, skipped):
         try:
-            saved.append(add_article(corpus_dir, path.name, path.read_bytes()))
+            saved.append(add_article(corpus_dir, path.name, path.read_bytes(), max_bytes))
         except (CorpusError, OSError) as error:
             skipped.append(Skipped(str(path), str(error)))
     if not saved:
@@ -60,7 +62,11 @@ def add(paths: list[str | Path], corpus_dir: str | Path = "corpus", index_dir: s
     if not (Path(index_dir) / MANIFEST).exists():
         report = build_index(corpus_dir, index_dir, config, embedder, progress=progress)
         return Change(tuple(sorted(report.added)), tuple(skipped), report.total_chunks)
-    documents = [read_document(path) for path in saved]
+    documents = []
+    for path in saved:
+        found, problems = load_file(path)
+        documents.extend(found)
+        skipped.extend(problems)
     _, chunks = update_index(index_dir, add=documents, config=config, embedder=embedder, progress=progress)
     return Change(tuple(document.doc_id for document in documents), tuple(skipped), chunks)
 

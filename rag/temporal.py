@@ -117,3 +117,16 @@ def as_date(value: date | str | None, name: str) -> date | None:
         return date.fromisoformat(value)
     except ValueError:
         raise InvalidInputError(f"--{name} {value!r} is not a date; write it as YYYY-MM-DD") from None
+
+
+def published_date(value: str) -> date | None:
+    """A publication date as dumps and feeds write it ("2023-03-27", "2023-03-27T09:00:00Z",
+    "Mon, 27 Mar 2023 09:00:00 GMT", "20230327"), or None when there is none to be read."""
+    from dateutil import parser
+
+    if not value or not value.strip():
+        return None
+    try:
+        return parser.parse(value.strip(), fuzzy=False).date()
+    except (ValueError, OverflowError):
+        return None

@@ -94,6 +94,9 @@ def answer(library: Library, question: str, history: list, top_k: int, since: st
     yield history, sources_html(result), resolved
 
 
+UPLOAD_LIMIT = 5_000_000  # bytes per uploaded file: larger dumps go in through `rag add`
+
+
 def upload(library: Library, files: list | None, progress=None):
     """Save uploaded articles (validated) and index just those, as `rag add` does; returns a status message."""
     if not files:
@@ -101,7 +104,7 @@ def upload(library: Library, files: list | None, progress=None):
     library.forget()
     try:
         change = add([Path(getattr(file, "name", file)) for file in files], library.corpus_dir, library.index_dir,
-                      library.config, progress=True)
+                      library.config, progress=True, max_bytes=UPLOAD_LIMIT)
     except RagError as error:
         return f"Nothing was added: {error}"
     lines = [f"Added {', '.join(change.doc_ids)}; the index holds {change.chunks} chunks." if change.doc_ids

@@ -82,12 +82,13 @@ def test_uploads_get_safe_names_inside_the_corpus(tmp_path, filename, saved_as):
 @pytest.mark.parametrize(
     "filename, data, message",
     [
-        ("notes.pdf", b"%PDF", "only .txt, .md and .html"),
+        ("notes.pdf", b"%PDF", "not a readable PDF"),
+        ("notes.docx", b"PK", "only articles .*.txt"),
         ("big.txt", b"x" * 5_000_001, "over the 5,000,000-byte limit"),
         ("latin.txt", "Caf\xe9".encode("latin-1"), "not UTF-8"),
         ("image.txt", b"\x89PNG\x00\x00", "binary"),
         ("blank.md", b"  \n", "empty"),
-        (".txt", b"text", "only .txt"),
+        (".txt", b"text", "only articles"),
     ],
 )
 def test_unfit_uploads_are_refused_and_nothing_is_written(tmp_path, filename, data, message):

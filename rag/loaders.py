@@ -1,0 +1,172 @@
+"""Article formats: one loader class per format behind a registry, so a new format is one new class.
+
+A loader turns one file into articles: one for a text, Markdown or HTML file or a PDF, many for a
+JSONL or CSV dump or an RSS/Atom feed. Dumps are read record by record (a 1 GB dump is never in
+memory at once); a record that cannot be read is reported with its line number and skipped, and
+the rest go on. Records' fields are recognised by their usual names (title/headline, text/body/
+content, date/published, url/link, source/site, id/guid).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Iterator, Protocol
+
+from rag.errors import CorpusError
+from rag.temporal import published_date
+from rag.types import Document
+
+TITLE_FIELDS = ("title", "headline", "name")
+TEXT_FIELDS = ("text", "body", "content", "article", "story", "description", "summary")
+DATE_FIELDS = ("date", "published", "published_at", "publication_date", "pubdate", "datetime", "time", "created_at")
+URL_FIELDS = ("url", "link", "href")
+SOURCE_FIELDS = ("source", "site", "publisher", "outlet", "site_name")
+ID_FIELDS = ("doc_id", "id", "guid", "uid")
+
+
+class Loader(Protocol):
+    suffixes: tuple[str, ...]
+
+    def load(self, path: Path) -> Iterator[Document | CorpusError]:
+        """The file's articles in order; a record that cannot be read comes as a CorpusError naming it."""
+        ...
+
+
+class ArticleFileLoader:
+    """One article per file: plain text, Markdown or HTML (rag.corpus.read_document)."""
+
+    suffixes = (".txt", ".md", ".html", ".htm")
+
+    def load(self, path: Path) -> Iterator[Document | CorpusError]:
+        from rag.corpus import read_document
+
+        yield read_document(path)
+
+
+class JsonlLoader:
+    """A dump of one JSON object per line."""
+
+    suffixes = (".jsonl", ".ndjson")
+
+    def load(self, path: Path) -> Iterator[Document | CorpusError]:
+        with open(path, "rb") as lines:
+            for number, line in enumerate(lines, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    record = json.loads(line)
+                    if not isinstance(record, dict):
+                        raise ValueError
+                except (ValueError, UnicodeDecodeError):
+                    yield CorpusError(f"line {number}: not a JSON object; fix or delete the line")
+                    continue
+                yield _record_document(record, path, number)
+
+
+class CsvLoader:
+    """A dump of one article per row, with a header row naming the fields."""
+
+    suffixes = (".csv",)
+
+    def load(self, path: Path) -> Iterator[Document | CorpusError]:
+        csv.field_size_limit(sys.maxsize)  # article bodies are longer than csv's 128 kB default
+        with open(path, encoding="utf-8-sig", newline="") as rows:
+            reader = csv.DictReader(rows)
+            for number, row in enumerate(reader, start=2):
+                if None in row or None in row.values():
+                    yield CorpusError(f"line {reader.line_num}: the row has {'more' if None in row else 'fewer'} "
+                                      f"fields than the header; fix or delete it")
+                    continue
+                yield _record_document(row, path, number)
+
+
+class FeedLoader:
+    """An RSS or Atom feed (feedparser): one article per entry, its HTML reduced to text."""
+
+    suffixes = (".rss", ".atom", ".xml")
+
+    def load(self, path: Path) -> Iterator[Document | CorpusError]:
+        import feedparser
+
+        feed = feedparser.parse(path.read_bytes())
+        if not feed.entries:
+            yield CorpusError("no feed entries found (not an RSS or Atom feed?)")
+            return
+        source = feed.feed.get("title")
+        for number, entry in enumerate(feed.entries, start=1):
+            content = entry.get("content", [{}])[0].get("value") or entry.get("summary", "")
+            record = {"id": entry.get("id") or entry.get("link") or str(number), "title": entry.get("title"),
+                      "text": _html_to_text(content), "date": entry.get("published") or entry.get("updated"),
+                      "url": entry.get("link"), "source": source}
+            yield _record_document(record, path, number)
+
+
+class PdfLoader:
+    """A PDF's text, page by page (pypdf); a scanned PDF has none and is reported."""
+
+    suffixes = (".pdf",)
+
+    def load(self, path: Path) -> Iterator[Document | CorpusError]:
+        from pypdf import PdfReader
+        from pypdf.errors import PdfReadError
+
+        try:
+            reader = PdfReader(path)
+            text = "\n".join(page.extract_text() or "" for page in reader.pages).strip()
+            info = reader.metadata or {}
+        except (PdfReadError, OSError, ValueError) as error:
+            yield CorpusError(f"not a readable PDF ({error}); re-save or export it")
+            return
+        if not text:
+            yield CorpusError("the PDF has no text layer (a scan?); run OCR on it first")
+            return
+        from rag.corpus import title_from_text
+
+        yield Document(doc_id=path.stem, text=text, title=info.get("/Title") or title_from_text(text, markdown=False),
+                       date=published_date(str(info.get("/CreationDate", ""))[2:10]), path=str(path),
+                       content_hash=hashlib.sha256(path.read_bytes()).hexdigest())
+
+
+LOADERS: tuple[Loader, ...] = (ArticleFileLoader(), JsonlLoader(), CsvLoader(), FeedLoader(), PdfLoader())
+SUFFIXES = tuple(suffix for loader in LOADERS for suffix in loader.suffixes)
+
+
+def loader_for(path: Path) -> Loader | None:
+    return next((loader for loader in LOADERS if path.suffix.lower() in loader.suffixes), None)
+
+
+def _record_document(record: dict, path: Path, number: int) -> Document | CorpusError:
+    """One dump record or feed entry as an article, or the reason it cannot be one."""
+    fields = {str(key).lower(): value for key, value in record.items() if value not in (None, "")}
+    text = _first(fields, TEXT_FIELDS)
+    if not isinstance(text, str) or not text.strip():
+        return CorpusError(f"record {number}: no article text (looked for {', '.join(TEXT_FIELDS)}); fix or delete it")
+    from rag.corpus import title_from_text
+
+    text = text.strip()
+    record_id = re.sub(r"[^A-Za-z0-9._-]+", "_", str(_first(fields, ID_FIELDS) or number)).strip("._")[:80]
+    title = _first(fields, TITLE_FIELDS)
+    return Document(
+        doc_id=f"{path.stem}-{record_id}", text=text,
+        title=str(title).strip() if title else title_from_text(text, markdown=False),
+        date=published_date(str(_first(fields, DATE_FIELDS) or "")),
+        source=_first(fields, SOURCE_FIELDS), url=_first(fields, URL_FIELDS), path=f"{path}:{number}",
+        content_hash=hashlib.sha256(json.dumps(record, sort_keys=True, default=str).encode()).hexdigest(),
+    )
+
+
+def _first(fields: dict, names: tuple[str, ...]):
+    return next((fields[name] for name in names if name in fields), None)
+
+
+def _html_to_text(content: str) -> str:
+    if "<" not in content:
+        return content
+    from bs4 import BeautifulSoup
+
+    return BeautifulSoup(content, "html.parser").get_text(" ", strip=True)

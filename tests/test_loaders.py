@@ -1,0 +1,80 @@
+"""Article formats (rag.loaders): dumps, feeds and PDFs, each read by its loader, bad records
+reported with where they are and skipped."""
+
+import shutil
+from datetime import date
+from pathlib import Path
+
+from rag.build import build_index
+from rag.config import Config
+from rag.corpus import load_corpus, load_file
+from rag.index import load_index
+from rag.loaders import LOADERS, loader_for
+
+from tests.fakes import HashEmbedder
+
+FORMATS = Path(__file__).parent / "fixtures" / "formats"
+
+
+def _articles(name: str):
+    documents, skipped = load_file(FORMATS / name)
+    return {document.doc_id: document for document in documents}, [str(s) for s in skipped]
+
+
+def test_a_jsonl_dump_gives_one_article_per_record_by_common_field_names_and_reports_bad_lines():
+    articles, skipped = _articles("dump.jsonl")
+    assert set(articles) == {"dump-a1", "dump-a2"}
+    first = articles["dump-a1"]
+    assert (first.title, first.date, first.source, first.url) == (
+        "Seoul reports two launches", date(2022, 1, 27), "Wire", "https://example.com/a1")
+    assert first.text.startswith("North Korea fired two ballistic missiles on Thursday")
+    assert articles["dump-a2"].source == "Daily" and articles["dump-a2"].date == date(2022, 2, 14)
+    assert any("line 3" in s and "not a JSON object" in s for s in skipped)
+    assert any("record 4" in s and "no article text" in s for s in skipped)
+
+
+def test_a_csv_dump_reads_quoted_fields_and_any_date_style_and_reports_a_short_row():
+    articles, skipped = _articles("dump.csv")
+    assert set(articles) == {"dump-c1", "dump-c3"}
+    assert articles["dump-c1"].text.startswith("The rocket flew 420 kilometers, officials said")
+    assert articles["dump-c3"].date == date(2023, 3, 21) and articles["dump-c3"].source == "Herald"
+    assert skipped and "line 3" in skipped[0] and "fewer fields" in skipped[0]
+
+
+def test_rss_and_atom_feeds_give_one_article_per_entry_with_its_html_as_text():
+    rss, _ = _articles("news.rss")
+    assert set(rss) == {"news-r1", "news-r2"}
+    assert rss["news-r1"].text == "Two missiles landed in the East Sea on Monday."
+    assert (rss["news-r1"].title, rss["news-r1"].date, rss["news-r1"].source) == (
+        "Missiles land in the East Sea", date(2023, 3, 27), "Peninsula Wire")
+    atom, _ = _articles("news.atom")
+    [entry] = atom.values()
+    assert entry.text == "The missiles flew 450 kilometers before landing." and entry.date == date(2021, 3, 25)
+
+
+def test_a_pdf_gives_its_text_title_and_creation_date(tmp_path):
+    articles, _ = _articles("report.pdf")
+    assert articles["report"].title == "Missile report" and articles["report"].date == date(2022, 3, 6)
+    assert "600 kilometers" in articles["report"].text
+    scan = tmp_path / "scan.pdf"
+    scan.write_bytes(b"%PDF-1.4\nnot really a pdf")
+    documents, skipped = load_file(scan)
+    assert documents == [] and "PDF" in skipped[0].reason
+
+
+def test_every_suffix_has_exactly_one_loader():
+    suffixes = [suffix for loader in LOADERS for suffix in loader.suffixes]
+    assert len(suffixes) == len(set(suffixes))
+    assert loader_for(Path("x.JSONL")) is not None and loader_for(Path("x.docx")) is None
+
+
+def test_a_corpus_of_mixed_formats_is_indexed_and_searchable(tmp_path):
+    corpus = tmp_path / "corpus"
+    shutil.copytree(FORMATS, corpus)
+    documents, skipped = load_corpus(corpus)
+    assert len(documents) == 8 and len(skipped) == 3
+    config = Config(embedder="hash-embedder")
+    build_index(corpus, tmp_path / "index", config, HashEmbedder(), progress=False)
+    index = load_index(tmp_path / "index", config)
+    found = index.keywords.search("satellite orbit", 3)[0].tolist()
+    assert index.store.chunks(found)[0].doc_id == "dump-c3"
