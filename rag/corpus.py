@@ -93,9 +93,9 @@ def read_document(path: Path, overrides: dict | None = None) -> Document:
     except UnicodeDecodeError as error:
         raise CorpusError(f"not UTF-8 (bad byte at position {error.start}); re-save the file as UTF-8") from None
     if path.suffix.lower() in (".html", ".htm"):
-        content, html_title, html_date = _html_text(content)
+        content, html_title, html_date, site = _html_text(content)
     else:
-        html_title, html_date = None, None
+        html_title, html_date, site = None, None, None
     text, marker_date = _strip_date_marker(content)
     text = text.strip()
     if not text:
@@ -106,7 +106,7 @@ def read_document(path: Path, overrides: dict | None = None) -> Document:
         text=text,
         title=overrides.get("title") or html_title or title_from_text(text, markdown=path.suffix.lower() == ".md"),
         date=_parse_date(overrides.get("date"), path) or marker_date or html_date,
-        source=overrides.get("source"),
+        source=overrides.get("source") or site,
         url=overrides.get("url"),
         path=str(path),
         content_hash=hashlib.sha256(raw + json.dumps(overrides, sort_keys=True).encode()).hexdigest(),
@@ -174,7 +174,21 @@ def title_from_text(text: str, markdown: bool) -> str:
     return first_line[start:end]
 
 
-def _html_text(content: str) -> tuple[str, str | None, date | None]:
+def _html_text(content: str) -> tuple[str, str | None, date | None, str | None]:
+    """(text, title, publication date, site name) of a web page. News pages go through trafilatura,
+    which keeps the article and drops navigation, ads, related links and comments, and reads the
+    date from metadata (htmldate); a page too small for it is read whole, scripts and menus removed."""
+    import trafilatura
+
+    from rag.temporal import published_date
+
+    extracted = trafilatura.bare_extraction(content, with_metadata=True, include_comments=False, include_tables=True)
+    if extracted is not None and extracted.text:
+        return extracted.text, extracted.title, published_date(extracted.date or ""), extracted.sitename
+    return (*_small_page_text(content), None)
+
+
+def _small_page_text(content: str) -> tuple[str, str | None, date | None]:
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(content, "html.parser")

@@ -72,9 +72,18 @@ def test_a_corpus_of_mixed_formats_is_indexed_and_searchable(tmp_path):
     corpus = tmp_path / "corpus"
     shutil.copytree(FORMATS, corpus)
     documents, skipped = load_corpus(corpus)
-    assert len(documents) == 8 and len(skipped) == 3
+    assert len(documents) == 9 and len(skipped) == 3
     config = Config(embedder="hash-embedder")
     build_index(corpus, tmp_path / "index", config, HashEmbedder(), progress=False)
     index = load_index(tmp_path / "index", config)
     found = index.keywords.search("satellite orbit", 3)[0].tolist()
     assert index.store.chunks(found)[0].doc_id == "dump-c3"
+
+
+def test_a_news_page_keeps_the_article_and_drops_navigation_ads_related_links_and_comments():
+    articles, _ = _articles("news_page.html")
+    page = articles["news_page"]
+    assert (page.title, page.date, page.source) == ("Missiles fly 420 km in Kusong test", date(2021, 3, 25), "Peninsula Daily")
+    assert "The missiles flew about 420 kilometers" in page.text and "open to diplomacy" in page.text
+    for boilerplate in ("Subscribe now", "ADVERTISEMENT", "celebrity diets", "fake news", "All rights reserved", "window.ads"):
+        assert boilerplate not in page.text
