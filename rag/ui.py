@@ -12,6 +12,7 @@ from pathlib import Path
 from rag.config import READERS, Config
 from rag.corpus import corpus_files
 from rag.library import add
+from rag.loaders import SUFFIXES
 from rag.library import remove as remove_articles
 from rag.errors import RagError
 from rag.build import build_index
@@ -100,7 +101,7 @@ UPLOAD_LIMIT = 5_000_000  # bytes per uploaded file: larger dumps go in through 
 def upload(library: Library, files: list | None, progress=None):
     """Save uploaded articles (validated) and index just those, as `rag add` does; returns a status message."""
     if not files:
-        return "Choose one or more .txt, .md or .html files first."
+        return "Choose one or more article files first (text, Markdown, HTML, JSONL/CSV dumps, feeds or PDFs)."
     library.forget()
     try:
         change = add([Path(getattr(file, "name", file)) for file in files], library.corpus_dir, library.index_dir,
@@ -147,7 +148,7 @@ def build_ui(library: Library):
                 reader = gr.Radio(list(READERS), value=library.config.reader, label="Reader")
                 model = gr.Textbox(label="Seq2seq model directory (optional)", value="")
                 with gr.Accordion("Manage the corpus", open=False):
-                    files = gr.File(label="Add articles", file_count="multiple", file_types=[".txt", ".md", ".html"])
+                    files = gr.File(label="Add articles", file_count="multiple", file_types=list(SUFFIXES))
                     add = gr.Button("Add and index")
                     article = gr.Dropdown(library.doc_ids(), label="Article", allow_custom_value=False)
                     delete = gr.Button("Remove from corpus and index", variant="stop")
