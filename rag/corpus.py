@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import tempfile
+import shutil
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -113,33 +113,42 @@ def read_document(path: Path, overrides: dict | None = None) -> Document:
     )
 
 
-def add_article(corpus_dir: str | Path, filename: str, data: bytes, max_bytes: int | None = 5_000_000) -> Path:
-    """Save an uploaded article into the corpus under a safe name; raises CorpusError if it is unfit.
+def add_article(corpus_dir: str | Path, source: Path, filename: str | None = None,
+                max_bytes: int | None = 5_000_000) -> Path:
+    """Copy the article file ``source`` into the corpus under a safe version of ``filename`` (its own
+    name by default); raises CorpusError if it is unfit.
 
     The name keeps only letters, digits, dots, dashes and underscores, so it cannot leave the
-    corpus directory; the content must read as an article (UTF-8 text, not empty, not binary).
+    corpus directory. The file must yield an article through its format's loader; a dump or feed
+    is checked up to its first good record and copied in a stream, never read into memory whole.
     """
-    from rag.loaders import SUFFIXES
+    from rag.loaders import SUFFIXES, loader_for
 
+    source = Path(source)
+    filename = filename or source.name
     corpus_dir = Path(corpus_dir).resolve()
     name = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(filename.replace("\\", "/")).name).lstrip("._")[:120]
     suffix = Path(name).suffix.lower()
     if suffix not in SUFFIXES or not Path(name).stem or name == METADATA_FILE:
         raise CorpusError(f"{filename}: only articles ({', '.join(SUFFIXES)}) can be added")
-    if max_bytes is not None and len(data) > max_bytes:
-        raise CorpusError(f"{filename}: {len(data):,} bytes is over the {max_bytes:,}-byte limit; split the file")
+    size = source.stat().st_size
+    if max_bytes is not None and size > max_bytes:
+        raise CorpusError(f"{filename}: {size:,} bytes is over the {max_bytes:,}-byte limit; split the file")
     target = corpus_dir / name
     if target.parent != corpus_dir:
         raise CorpusError(f"{filename}: not a plain file name")
-    with tempfile.TemporaryDirectory() as scratch:
-        candidate = Path(scratch) / name
-        candidate.write_bytes(data)
-        found, problems = load_file(candidate)  # the same checks as indexing
-        if not found:
-            reason = problems[0].reason if problems else "no article in it"
-            raise CorpusError(f"{filename}: {reason}")
+    problem = "no article in it"
+    try:
+        for item in loader_for(target).load(source):  # the same checks as indexing, up to the first article
+            if isinstance(item, Document):
+                break
+            problem = str(item)
+        else:
+            raise CorpusError(problem)
+    except CorpusError as error:
+        raise CorpusError(f"{filename}: {error}") from None
     partial = corpus_dir / f".{name}.part"  # not an article suffix: an index build running now skips it
-    partial.write_bytes(data)
+    shutil.copyfile(source, partial)
     partial.replace(target)
     return target
 

@@ -54,14 +54,14 @@ def add(paths: list[str | Path], corpus_dir: str | Path = "corpus", index_dir: s
     saved, skipped = [], []
     for path in _article_files(paths, skipped):
         try:
-            saved.append(add_article(corpus_dir, path.name, path.read_bytes(), max_bytes))
+            saved.append(add_article(corpus_dir, path, max_bytes=max_bytes))
         except (CorpusError, OSError) as error:
             skipped.append(Skipped(str(path), str(error)))
     if not saved:
         return Change(skipped=tuple(skipped))
     if not (Path(index_dir) / MANIFEST).exists():
         report = build_index(corpus_dir, index_dir, config, embedder, progress=progress)
-        return Change(tuple(sorted(report.added)), tuple(skipped), report.total_chunks)
+        return Change(tuple(sorted(report.added)), (*skipped, *report.skipped), report.total_chunks)
     documents = []
     for path in saved:
         found, problems = load_file(path)

@@ -69,3 +69,13 @@ def test_adding_to_a_folder_without_an_index_builds_one(tmp_path):
     article.write_text(STORY)
     change = add([article], tmp_path / "corpus", tmp_path / "index", CONFIG, HashEmbedder())
     assert change.doc_ids == ("story",) and [listing.doc_id for listing in list_articles(tmp_path / "index", config=CONFIG)] == ["story"]
+
+
+def test_adding_a_dump_indexes_its_good_records_and_reports_the_bad_ones(tmp_path):
+    from pathlib import Path
+
+    dump = Path(__file__).parent / "fixtures" / "formats" / "dump.jsonl"
+    change = add([dump], tmp_path / "corpus", tmp_path / "index", CONFIG, HashEmbedder())
+    assert set(change.doc_ids) == {"dump-a1", "dump-a2"}
+    assert sorted(skipped.reason.split(":")[0] for skipped in change.skipped) == ["line 3", "record 4"]
+    assert (tmp_path / "corpus" / "dump.jsonl").read_bytes() == dump.read_bytes()  # copied whole, as it is

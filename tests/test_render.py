@@ -1,6 +1,7 @@
 """What the chat page shows: escaped article text, highlighted sentences, follow-ups, safe uploads."""
 
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -64,6 +65,14 @@ def test_follow_up_detection():
     assert not is_follow_up("How far did the missiles launched from Kusong fly?")
 
 
+def _upload(tmp_path, data: bytes) -> Path:
+    """An uploaded file as the browser leaves it: somewhere outside the corpus."""
+    incoming = tmp_path.parent / f"{tmp_path.name}-incoming"
+    incoming.mkdir(exist_ok=True)
+    (incoming / "upload").write_bytes(data)
+    return incoming / "upload"
+
+
 @pytest.mark.parametrize(
     "filename, saved_as",
     [
@@ -74,7 +83,7 @@ def test_follow_up_detection():
     ],
 )
 def test_uploads_get_safe_names_inside_the_corpus(tmp_path, filename, saved_as):
-    path = add_article(tmp_path, filename, b"North Korea fired two missiles.")
+    path = add_article(tmp_path, _upload(tmp_path, b"North Korea fired two missiles."), filename)
     assert path == tmp_path.resolve() / saved_as and path.read_bytes() == b"North Korea fired two missiles."
     assert [p.name for p in tmp_path.iterdir()] == [saved_as]  # no staging files left behind
 
@@ -93,7 +102,7 @@ def test_uploads_get_safe_names_inside_the_corpus(tmp_path, filename, saved_as):
 )
 def test_unfit_uploads_are_refused_and_nothing_is_written(tmp_path, filename, data, message):
     with pytest.raises(CorpusError, match=message):
-        add_article(tmp_path, filename, data)
+        add_article(tmp_path, _upload(tmp_path, data), filename)
     assert list(tmp_path.iterdir()) == []
 
 
