@@ -86,7 +86,7 @@ def build_index(
     config = config or Config()
     index_dir = Path(index_dir)
     embedder = embedder or SentenceTransformerEmbedder(config.embedder)
-    documents, skipped = load_corpus(corpus_dir)
+    documents, skipped = load_corpus(corpus_dir, progress)
     finish_interrupted_swap(index_dir)
     rebuild = rebuild or older_format(index_dir)
     rebuilding = rebuild and (index_dir / MANIFEST).exists()

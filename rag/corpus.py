@@ -45,25 +45,41 @@ def corpus_files(corpus_dir: Path) -> list[Path]:
                   if p.is_file() and p.suffix.lower() in SUFFIXES and p.name != METADATA_FILE)
 
 
-def load_corpus(corpus_dir: str | Path) -> tuple[list[Document], list[Skipped]]:
-    """Every readable article in ``corpus_dir``, and the files and records that were skipped and why."""
+def load_corpus(corpus_dir: str | Path, progress: bool = False) -> tuple[list[Document], list[Skipped]]:
+    """Every readable article in ``corpus_dir``, and the files and records that were skipped and why.
+    ``progress``: a bar over the bytes read, with the articles so far and an ETA (dumps advance it as they stream)."""
+    from tqdm import tqdm
+
     corpus_dir = Path(corpus_dir)
     if not corpus_dir.is_dir():
         raise CorpusError(f"corpus directory {corpus_dir} does not exist; create it and add articles")
     metadata, skipped = _read_metadata(corpus_dir / METADATA_FILE)
-    documents = []
-    for path in corpus_files(corpus_dir):
-        found, problems = load_file(path, metadata.get(path.stem, {}))
-        documents.extend(found)
-        skipped.extend(problems)
+    documents, seen = [], {}  # seen: doc_id -> where it was read first
+    paths = corpus_files(corpus_dir)
+    sizes = [path.stat().st_size for path in paths]
+    with tqdm(total=sum(sizes), desc="Reading articles", unit="B", unit_scale=True, disable=not progress) as bar:
+        for path, size in zip(paths, sizes):
+            finished = bar.n + size
+            found, problems = load_file(path, metadata.get(path.stem, {}), bar.update)
+            bar.update(finished - bar.n)  # loaders that do not stream advance by the whole file
+            skipped.extend(problems)
+            for document in found:
+                if document.doc_id in seen:
+                    skipped.append(Skipped(document.path, f"doc id {document.doc_id} is also {seen[document.doc_id]}; "
+                                                          "give each article its own id or file name"))
+                    continue
+                seen[document.doc_id] = document.path
+                documents.append(document)
+            bar.set_postfix(articles=len(documents), refresh=False)
     if not documents:
         found = f"{len(skipped)} unreadable file(s) or record(s)" if skipped else "no article files"
         raise CorpusError(f"no articles to index in {corpus_dir} ({found}); add UTF-8 articles there or pass --corpus DIR")
     return documents, skipped
 
 
-def load_file(path: Path, overrides: dict | None = None) -> tuple[list[Document], list[Skipped]]:
-    """The articles of one file (many for a dump or feed) through its format's loader, and what was skipped."""
+def load_file(path: Path, overrides: dict | None = None, advance=None) -> tuple[list[Document], list[Skipped]]:
+    """The articles of one file (many for a dump or feed) through its format's loader, and what was
+    skipped; ``advance`` is told the bytes a streaming loader reads."""
     from rag.loaders import SUFFIXES, loader_for
 
     loader = loader_for(path)
@@ -71,7 +87,7 @@ def load_file(path: Path, overrides: dict | None = None) -> tuple[list[Document]
         return [], [Skipped(str(path), f"not an article format rag reads ({', '.join(SUFFIXES)})")]
     documents, skipped = [], []
     try:
-        for item in loader.load(path):
+        for item in loader.load(path, advance) if advance else loader.load(path):
             if isinstance(item, CorpusError):
                 skipped.append(Skipped(str(path), str(item)))
             elif overrides and item.doc_id == path.stem:

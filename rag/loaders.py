@@ -15,7 +15,7 @@ import json
 import re
 import sys
 from pathlib import Path
-from typing import Iterator, Protocol
+from typing import Callable, Iterator, Protocol
 
 from rag.errors import CorpusError
 from rag.temporal import published_date
@@ -29,11 +29,16 @@ SOURCE_FIELDS = ("source", "site", "publisher", "outlet", "site_name")
 ID_FIELDS = ("doc_id", "id", "guid", "uid")
 
 
+def _ignore(read: int) -> None:
+    pass
+
+
 class Loader(Protocol):
     suffixes: tuple[str, ...]
 
-    def load(self, path: Path) -> Iterator[Document | CorpusError]:
-        """The file's articles in order; a record that cannot be read comes as a CorpusError naming it."""
+    def load(self, path: Path, advance: Callable[[int], None] = _ignore) -> Iterator[Document | CorpusError]:
+        """The file's articles in order; a record that cannot be read comes as a CorpusError naming it.
+        A loader that streams calls ``advance`` with the bytes it has read since, for a progress bar."""
         ...
 
 
@@ -42,7 +47,7 @@ class ArticleFileLoader:
 
     suffixes = (".txt", ".md", ".html", ".htm")
 
-    def load(self, path: Path) -> Iterator[Document | CorpusError]:
+    def load(self, path: Path, advance: Callable[[int], None] = _ignore) -> Iterator[Document | CorpusError]:
         from rag.corpus import read_document
 
         yield read_document(path)
@@ -53,9 +58,10 @@ class JsonlLoader:
 
     suffixes = (".jsonl", ".ndjson")
 
-    def load(self, path: Path) -> Iterator[Document | CorpusError]:
+    def load(self, path: Path, advance: Callable[[int], None] = _ignore) -> Iterator[Document | CorpusError]:
         with open(path, "rb") as lines:
             for number, line in enumerate(lines, start=1):
+                advance(len(line))
                 if not line.strip():
                     continue
                 try:
@@ -73,10 +79,10 @@ class CsvLoader:
 
     suffixes = (".csv",)
 
-    def load(self, path: Path) -> Iterator[Document | CorpusError]:
+    def load(self, path: Path, advance: Callable[[int], None] = _ignore) -> Iterator[Document | CorpusError]:
         csv.field_size_limit(sys.maxsize)  # article bodies are longer than csv's 128 kB default
-        with open(path, encoding="utf-8-sig", newline="") as rows:
-            reader = csv.DictReader(rows)
+        with open(path, "rb") as raw:
+            reader = csv.DictReader(_decoded_lines(raw, advance))
             for number, row in enumerate(reader, start=2):
                 if None in row or None in row.values():
                     yield CorpusError(f"line {reader.line_num}: the row has {'more' if None in row else 'fewer'} "
@@ -90,7 +96,7 @@ class FeedLoader:
 
     suffixes = (".rss", ".atom", ".xml")
 
-    def load(self, path: Path) -> Iterator[Document | CorpusError]:
+    def load(self, path: Path, advance: Callable[[int], None] = _ignore) -> Iterator[Document | CorpusError]:
         import feedparser
 
         feed = feedparser.parse(path.read_bytes())
@@ -111,7 +117,7 @@ class PdfLoader:
 
     suffixes = (".pdf",)
 
-    def load(self, path: Path) -> Iterator[Document | CorpusError]:
+    def load(self, path: Path, advance: Callable[[int], None] = _ignore) -> Iterator[Document | CorpusError]:
         from pypdf import PdfReader
         from pypdf.errors import PdfReadError
 
@@ -149,7 +155,8 @@ def _record_document(record: dict, path: Path, number: int) -> Document | Corpus
     from rag.corpus import title_from_text
 
     text = text.strip()
-    record_id = re.sub(r"[^A-Za-z0-9._-]+", "_", str(_first(fields, ID_FIELDS) or number)).strip("._")[:80]
+    given_id = _first(fields, ID_FIELDS)
+    record_id = re.sub(r"[^A-Za-z0-9._-]+", "_", str(number if given_id is None else given_id)).strip("._")[:80]
     title = _first(fields, TITLE_FIELDS)
     return Document(
         doc_id=f"{path.stem}-{record_id}", text=text,
@@ -158,6 +165,13 @@ def _record_document(record: dict, path: Path, number: int) -> Document | Corpus
         source=_first(fields, SOURCE_FIELDS), url=_first(fields, URL_FIELDS), path=f"{path}:{number}",
         content_hash=hashlib.sha256(json.dumps(record, sort_keys=True, default=str).encode()).hexdigest(),
     )
+
+
+def _decoded_lines(raw, advance: Callable[[int], None]) -> Iterator[str]:
+    """A binary file's lines as text (UTF-8, a leading byte-order mark dropped), counting the bytes read."""
+    for number, line in enumerate(raw):
+        advance(len(line))
+        yield line.decode("utf-8-sig" if number == 0 else "utf-8", errors="replace")
 
 
 def _first(fields: dict, names: tuple[str, ...]):

@@ -87,3 +87,20 @@ def test_a_news_page_keeps_the_article_and_drops_navigation_ads_related_links_an
     assert "The missiles flew about 420 kilometers" in page.text and "open to diplomacy" in page.text
     for boilerplate in ("Subscribe now", "ADVERTISEMENT", "celebrity diets", "fake news", "All rights reserved", "window.ads"):
         assert boilerplate not in page.text
+
+
+def test_dumps_report_the_bytes_they_stream_for_the_progress_bar():
+    for name in ("dump.jsonl", "dump.csv"):
+        read = []
+        load_file(FORMATS / name, advance=read.append)
+        assert len(read) > 1 and sum(read) == (FORMATS / name).stat().st_size
+
+
+def test_a_repeated_doc_id_is_reported_and_only_its_first_article_kept(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "wire.jsonl").write_text('{"id": 0, "text": "First story."}\n{"id": 1, "text": "Second story."}\n'
+                                       '{"id": 1, "text": "Same id again."}\n')
+    documents, skipped = load_corpus(corpus)
+    assert [d.doc_id for d in documents] == ["wire-0", "wire-1"] and documents[1].text == "Second story."
+    assert len(skipped) == 1 and "doc id wire-1 is also" in skipped[0].reason and skipped[0].path.endswith(":3")
