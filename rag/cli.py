@@ -64,17 +64,14 @@ def build_parser() -> argparse.ArgumentParser:
     index.add_argument("--quiet", action="store_true", help="print nothing but warnings and errors")
 
     add = commands.add_parser("add", help="copy article files or folders into the corpus and index just those")
-    add.add_argument("paths", nargs="+", metavar="PATH", help=".txt, .md or .html files, or folders of them")
-    add.add_argument("--corpus", default="corpus", help="corpus folder the files are copied into (default: corpus)")
-    add.add_argument("--index", default="index", help="index folder (default: index; built if missing)")
-    add.add_argument("--json", action="store_true", help="print what was done as JSON")
+    add.add_argument("paths", nargs="+", metavar="PATH",
+                     help="article files (text, Markdown, HTML, JSONL/CSV dumps, RSS/Atom feeds, PDFs) or folders of them")
+    _corpus_change_options(add)
     add.add_argument("--quiet", action="store_true", help="print nothing but warnings and errors")
 
     remove = commands.add_parser("remove", help="delete articles from the corpus and the index")
     remove.add_argument("doc_ids", nargs="+", metavar="DOC_ID", help="doc ids, as `rag list` shows them")
-    remove.add_argument("--corpus", default="corpus", help="corpus folder (default: corpus)")
-    remove.add_argument("--index", default="index", help="index folder (default: index)")
-    remove.add_argument("--json", action="store_true", help="print what was done as JSON")
+    _corpus_change_options(remove)
 
     listing = commands.add_parser("list", help="list the articles the index holds: doc id, date, source, chunks, title")
     listing.add_argument("--index", default="index", help="index folder (default: index)")
@@ -130,6 +127,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--index", default="index", help="index folder (default: index)")
     serve.add_argument("--corpus", default="corpus", help="corpus folder (default: corpus)")
     return parser
+
+
+def _corpus_change_options(parser: argparse.ArgumentParser) -> None:
+    """The options `rag add` and `rag remove` share."""
+    parser.add_argument("--corpus", default="corpus", help="corpus folder (default: corpus)")
+    parser.add_argument("--index", default="index", help="index folder (default: index; `rag add` builds it if missing)")
+    parser.add_argument("--json", action="store_true", help="print what was done as JSON")
 
 
 def main(argv: list[str] | None = None) -> int:
