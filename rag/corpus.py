@@ -77,21 +77,22 @@ def load_corpus(corpus_dir: str | Path, progress: bool = False) -> tuple[list[Do
     return documents, skipped
 
 
-def load_file(path: Path, overrides: dict | None = None, advance=None) -> tuple[list[Document], list[Skipped]]:
+def load_file(path: Path, overrides: dict | None = None, advance=lambda read: None) -> tuple[list[Document], list[Skipped]]:
     """The articles of one file (many for a dump or feed) through its format's loader, and what was
-    skipped; ``advance`` is told the bytes a streaming loader reads."""
-    from rag.loaders import SUFFIXES, loader_for
+    skipped; ``advance`` is told the bytes a streaming loader reads. ``overrides`` (metadata.jsonl)
+    apply to one-article files, read once with them."""
+    from rag.loaders import SUFFIXES, ArticleFileLoader, loader_for
 
     loader = loader_for(path)
     if loader is None:
         return [], [Skipped(str(path), f"not an article format rag reads ({', '.join(SUFFIXES)})")]
     documents, skipped = [], []
     try:
-        for item in loader.load(path, advance) if advance else loader.load(path):
+        one_article = path.suffix.lower() in ArticleFileLoader.suffixes
+        items = [read_document(path, overrides)] if overrides and one_article else loader.load(path, advance)
+        for item in items:
             if isinstance(item, CorpusError):
                 skipped.append(Skipped(str(path), str(item)))
-            elif overrides and item.doc_id == path.stem:
-                documents.append(read_document(path, overrides))  # metadata.jsonl applies to one-article files
             else:
                 documents.append(item)
     except CorpusError as problem:

@@ -75,24 +75,23 @@ def remove(doc_ids: list[str], corpus_dir: str | Path = "corpus", index_dir: str
            config: Config | None = None) -> Change:
     """Delete the articles ``doc_ids`` from the corpus and the index; an unknown doc id is an error
     and removes nothing."""
-    from rag.build import update_index
+    from rag.build import update
     from rag.index import load_index
 
     config = config or Config()
     index = load_index(index_dir, config)
     try:
-        indexed = index.store.content_hashes(list(doc_ids))
+        unknown = sorted(set(doc_ids) - set(index.store.content_hashes(list(doc_ids))))
+        if unknown:
+            raise CorpusError(f"not in index {index_dir}: {', '.join(unknown)}; `rag list` shows the doc ids it holds")
+        for doc_id in doc_ids:
+            try:
+                remove_article(corpus_dir, doc_id)
+            except CorpusError:
+                pass  # indexed from a file no longer in the corpus: removing it from the index is what is asked
+        _, chunks = update(index, remove=list(doc_ids), config=config)
     finally:
         index.close()
-    unknown = sorted(set(doc_ids) - set(indexed))
-    if unknown:
-        raise CorpusError(f"not in index {index_dir}: {', '.join(unknown)}; `rag list` shows the doc ids it holds")
-    for doc_id in doc_ids:
-        try:
-            remove_article(corpus_dir, doc_id)
-        except CorpusError:
-            pass  # indexed from a file no longer in the corpus: removing it from the index is what is asked
-    _, chunks = update_index(index_dir, remove=list(doc_ids), config=config)
     return Change(tuple(doc_ids), (), chunks)
 
 

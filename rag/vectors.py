@@ -98,6 +98,7 @@ class FaissVectorStore:
         self.generation = generation
         self.segments = segments  # segment files, oldest first
         self.recent = faiss.IndexIDMap2(faiss.IndexFlatIP(dimension))  # the segments' vectors, and new ones
+        self._recent_keys: set[int] = set()
         self._pending: list[tuple[np.ndarray, np.ndarray]] = []  # (keys, vectors) not yet in a file
         self.hidden = np.zeros(0, dtype=np.int64) if hidden is None else np.asarray(hidden, dtype=np.int64)
         self._selectors: dict[tuple, tuple] = {}  # (since, until) -> its ID selector (and its parts), until keys change
@@ -117,7 +118,7 @@ class FaissVectorStore:
         for name in store.segments:
             segment = faiss.read_index(str(Path(directory) / name))
             keys = faiss.vector_to_array(segment.id_map)
-            store.recent.add_with_ids(faiss.downcast_index(segment.index).reconstruct_n(0, segment.ntotal), keys)
+            store._add_recent(keys, faiss.downcast_index(segment.index).reconstruct_n(0, segment.ntotal))
         return store
 
     @staticmethod
@@ -171,13 +172,17 @@ class FaissVectorStore:
         keys = np.asarray(keys, dtype=np.int64)
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         if self.generation > 0:
-            self.recent.add_with_ids(vectors, keys)  # an update: saved as a segment of its own
+            self._add_recent(keys, vectors)  # an update: saved as a segment of its own
             self._pending.append((keys, vectors))
         else:
             self._add_to_main(keys, vectors)
 
     def _add_to_main(self, keys: np.ndarray, vectors: np.ndarray) -> None:
         self.index.add_with_ids(vectors, keys)
+
+    def _add_recent(self, keys: np.ndarray, vectors: np.ndarray) -> None:
+        self.recent.add_with_ids(vectors, keys)
+        self._recent_keys.update(int(key) for key in keys)
 
     def remove(self, keys: np.ndarray) -> None:
         self._selectors.clear()
@@ -186,10 +191,8 @@ class FaissVectorStore:
     def vectors_of(self, keys: np.ndarray) -> np.ndarray:
         if not len(keys):
             return np.zeros((0, self.dimension), dtype=np.float32)
-        import faiss
-
-        recent = set(faiss.vector_to_array(self.recent.id_map).tolist()) if self.recent.ntotal else set()
-        return np.stack([(self.recent if int(key) in recent else self.index).reconstruct(int(key)) for key in keys])
+        return np.stack([(self.recent if int(key) in self._recent_keys else self.index).reconstruct(int(key))
+                         for key in keys])
 
     def search(self, queries: np.ndarray, k: int, where: DateFilter | None = None) -> tuple[np.ndarray, np.ndarray]:
         queries = np.ascontiguousarray(queries, dtype=np.float32)
