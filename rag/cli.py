@@ -201,9 +201,11 @@ def _list(args) -> int:
         print(json.dumps([listing.to_dict() for listing in listings], indent=2, ensure_ascii=False))
         return 0
     for listing in listings:
-        day = listing.date.isoformat() if listing.date else "undated"
+        day = listing.date.isoformat() + ("~" if listing.date_evidence else " ") if listing.date else "undated"
         title = listing.title if len(listing.title) <= 80 else listing.title[:79] + "…"
-        print(f"{listing.doc_id}  {day:10}  {listing.source or '-':12}  {listing.chunks:3} chunks  {title}")
+        print(f"{listing.doc_id}  {day:11}  {listing.source or '-':12}  {listing.chunks:3} chunks  {title}")
+    if any(listing.date_evidence for listing in listings):
+        print("~ a date inferred from the article's text, not published with it (--json says from what)")
     print(f"{len(listings)} article(s)")
     return 0
 
@@ -321,8 +323,8 @@ def _summary_line(name: str, s: dict) -> str:
 def _render(answer) -> str:
     lines = [answer.text, ""]
     for number, citation in enumerate(answer.citations, 1):
-        dated = citation.date.isoformat() if citation.date else "undated"
-        lines.append(f"[{number}] {citation.title[:90]} ({citation.doc_id}, {dated})")
+        matched = f"; matched by {citation.matched_date}" if citation.matched_date else ""
+        lines.append(f"[{number}] {citation.title[:90]} ({citation.doc_id}, {citation.date_text()}{matched})")
         lines.extend(textwrap.wrap(f"\u201c{citation.quote}\u201d", width=96, initial_indent="    ", subsequent_indent="    "))
     lines.append(f"({answer.reader} reader, probability right {answer.score:.2f}, {answer.timings_ms.get('total', 0):.0f} ms)")
     return "\n".join(lines)

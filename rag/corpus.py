@@ -8,6 +8,7 @@ files say. A file or record that cannot be read is reported and skipped; the res
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import re
@@ -94,10 +95,18 @@ def load_file(path: Path, overrides: dict | None = None, advance=lambda read: No
             if isinstance(item, CorpusError):
                 skipped.append(Skipped(str(path), str(item)))
             else:
-                documents.append(item)
+                documents.append(_dated(item))
     except CorpusError as problem:
         skipped.append(Skipped(str(path), str(problem)))
     return documents, skipped
+
+
+def _dated(document: Document) -> Document:
+    """An undated article with the date its text gives away (a dateline, the dates it states), marked as inferred."""
+    from rag.temporal import inferred_date
+
+    inferred = None if document.date else inferred_date(document.text)
+    return dataclasses.replace(document, date=inferred[0], date_evidence=inferred[1]) if inferred else document
 
 
 def read_document(path: Path, overrides: dict | None = None) -> Document:

@@ -23,7 +23,8 @@ from rag.vectors import VectorStore, backends, open_vector_store
 # 2: sentences with offsets, typed spans (spaCy) and one embedding each, for the answer readers.
 # 3: chunks keyed by stable integer keys that the vector and keyword indexes return (no shared row positions).
 # 4: generations: updates in place (store rows, FAISS segments, tantivy keywords) made visible by the manifest.
-FORMAT_VERSION = 4
+# 5: event dates per sentence, inferred article dates with their evidence, near-duplicate groups.
+FORMAT_VERSION = 5
 log = logging.getLogger("rag")
 MANIFEST, STORE, KEYWORDS = "manifest.json", "chunks.sqlite", "keywords"
 

@@ -170,7 +170,12 @@ class TantivyKeywordIndex:
         if where is not None:
             low = day_number(where.since) if where.since else 1  # undated articles (day 0) are in no range
             high = day_number(where.until) if where.until else 99991231
-            clauses.append((tantivy.Occur.Must, tantivy.Query.range_query(schema, "day", tantivy.FieldType.Integer, low, high)))
+            dated = tantivy.Query.range_query(schema, "day", tantivy.FieldType.Integer, low, high)
+            events = where.event_keys()
+            if len(events):
+                dated = tantivy.Query.boolean_query([(tantivy.Occur.Should, dated), (tantivy.Occur.Should, tantivy.Query.term_set_query(
+                    schema, "key", [int(key) for key in events]))])
+            clauses.append((tantivy.Occur.Must, dated))
         searcher = self._index.searcher()
         hits = searcher.search(tantivy.Query.boolean_query(clauses), k, count=False).hits
         keys = searcher.fast_field_values("key", [address for _, address in hits])

@@ -34,12 +34,13 @@ class Listing:
     doc_id: str
     title: str
     date: date | None
+    date_evidence: str  # empty for a published date, else what it was inferred from
     source: str | None
     chunks: int
 
     def to_dict(self) -> dict:
         return {"doc_id": self.doc_id, "title": self.title, "date": self.date.isoformat() if self.date else None,
-                "source": self.source, "chunks": self.chunks}
+                "date_inferred_from": self.date_evidence or None, "source": self.source, "chunks": self.chunks}
 
 
 def add(paths: list[str | Path], corpus_dir: str | Path = "corpus", index_dir: str | Path = "index",

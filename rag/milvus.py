@@ -176,13 +176,17 @@ def _visible(generation: int, hidden: np.ndarray) -> str:
 
 
 def _expression(where: DateFilter) -> str:
-    """The date range as a Milvus filter on ``day``; undated rows (day 0) are in no range."""
+    """The date range as a Milvus filter on ``day`` (undated rows, day 0, are in no range), or on the
+    keys of chunks that talk about a date in it."""
     terms = ["day > 0"]
     if where.since:
         terms.append(f"day >= {day_number(where.since)}")
     if where.until:
         terms.append(f"day <= {day_number(where.until)}")
-    return " and ".join(terms)
+    events = where.event_keys()
+    if not len(events):
+        return " and ".join(terms)
+    return f"(({' and '.join(terms)}) or key in [{','.join(str(int(key)) for key in events)}])"
 
 
 class MilvusKeywordIndex:

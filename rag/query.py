@@ -32,7 +32,7 @@ _TYPE_PATTERNS = (
             r"|\b(what|which) (price|cost|sum)\b"),
     (COUNT, r"\bhow many\b"),
     (NUMBER, r"\bhow (much|old|long|large|big|tall)\b|\b(what|which) (number|percentage|percent|share|amount|proportion|rate)\b"),
-    (PERSON, r"^\s*who\b|\bwhose\b|\bwho (is|was|were|did|said|told)\b|\b(which|what) (person|official|leader|president|"
+    (PERSON, r"^\s*who\b|\bwhose\b|\bwho (is|was|were|did|said|told)\b|\b(which|what) (?:[\w.-]+ )?(person|official|leader|president|"
              r"spokesman|spokeswoman|spokesperson|ambassador|envoy|minister|secretary|advisor|adviser|reporter|journalist|"
              r"expert|fellow|general|king|queen|emperor|author|writer|composer|singer|artist|player|actor|scientist)\b"),
     (PLACE, r"^\s*where\b|\bwhere (did|was|were|is|are|do|does)\b|\b(which|what) (place|city|town|country|countries|"

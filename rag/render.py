@@ -24,7 +24,8 @@ def answer_markdown(answer: Answer) -> str:
     markers = "" if answer.answers else "".join(f" [{number}]" for number in range(1, len(answer.citations) + 1))
     lines = [f"{markdown_text(answer.text)}{markers}", "", f"_probability it is right: {answer.score:.2f}_", ""]
     for number, citation in enumerate(answer.citations, 1):
-        lines.append(f"[{number}] {markdown_text(citation.title)} ({_date(citation)}, `{citation.doc_id}`)")
+        lines.append(f"[{number}] {markdown_text(citation.title)} ({markdown_text(citation.date_text())}, `{citation.doc_id}`)"
+                     + (f" · {markdown_text(citation.matched_date)}" if citation.matched_date else ""))
     return "\n".join(lines)
 
 
@@ -53,4 +54,5 @@ def _highlighted(citation: Citation, hit: Hit | None) -> str:
 
 
 def _date(citation: Citation) -> str:
-    return citation.date.isoformat() if citation.date else "undated"
+    matched = f"; matched by {citation.matched_date}" if citation.matched_date else ""
+    return html.escape(citation.date_text() + matched)

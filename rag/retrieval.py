@@ -1,10 +1,11 @@
 """Hybrid retrieval: dense and BM25 (tantivy) rankings merged by reciprocal rank fusion.
 
-Date-aware twice over: ``since``/``until`` filter on article dates, and a period named in the
-question ("in March 2023") lifts passages dated in it or mentioning it and lowers passages
-dated outside it. An undated article that names the asked month without a year ("until
-March 23") is a possible match and is lifted a little; other undated articles are left as they
-are by a named period, and left out by an explicit date filter, since nothing says they fall in it.
+Date-aware twice over: ``since``/``until`` keep passages whose article is dated in the range or
+that talk about a date in it (an event date, rag.temporal), and a period named in the question
+("in March 2023") lifts passages whose events or article fall in it and lowers those dated outside
+it. An undated article that names the asked month without a year ("until March 23") is a possible
+match and is lifted a little; other undated articles are left as they are by a named period, and
+left out by an explicit date filter, since nothing says they fall in it.
 
 Each hit carries the sentences its chunk overlaps (with typed spans and vectors, stored at index
 time), so readers never re-split or re-embed text at question time.
@@ -14,11 +15,13 @@ from __future__ import annotations
 
 from datetime import date
 
+import numpy as np
+
 from rag.config import Config
 from rag.embedding import Embedder
 from rag.index import Index
 from rag.query import Query
-from rag.types import Hit
+from rag.types import Chunk, EventDate, Hit
 from rag.vectors import DateFilter
 
 # How much a named period moves a passage. Strong enough that "the March 2023 missiles" prefers
@@ -36,10 +39,12 @@ class HybridRetriever:
     def search(self, query: Query, top_k: int | None = None, since: date | None = None,
                until: date | None = None) -> list[Hit]:
         """The best ``top_k`` passages, each with its sentences (spans and vectors) for the readers."""
+        store = self.index.store
         top_k = self.config.top_k if top_k is None else top_k
         # A date filter is applied inside both searches, each in its own way.
-        where = None if since is None and until is None else \
-            DateFilter(since, until, lambda: self.index.store.keys_dated(since, until))
+        where = None if since is None and until is None else DateFilter(
+            since, until, lambda: np.union1d(store.keys_dated(since, until), store.keys_with_events(since, until)),
+            lambda: store.keys_with_events(since, until))
         vector = query.vector if query.vector is not None else self.embedder.embed([query.text])[0]
         _, dense = self.index.vectors.search(vector[None, :], self.config.candidates, where)
         dense_keys = [int(key) for key in dense[0] if key >= 0]
@@ -51,12 +56,13 @@ class HybridRetriever:
                 fused[key] = fused.get(key, 0.0) + 1.0 / (self.config.rrf_k + rank + 1)
 
         keys = list(fused)
-        chunks = dict(zip(keys, self.index.store.chunks(keys)))
-        articles = self.index.store.titles_and_dates({chunk.doc_id for chunk in chunks.values()})
-        in_period = {key: self._period_fit(query, chunks[key], articles[chunks[key].doc_id][1]) for key in keys}
-        scores = {key: fused[key] * PERIOD_FACTORS.get(in_period[key], 1.0) for key in keys}
+        chunks = dict(zip(keys, store.chunks(keys)))
+        articles = store.articles({chunk.doc_id for chunk in chunks.values()})
+        events = store.event_dates(set(articles)) if query.period else {}
+        fits = {key: self._period_fit(query, chunks[key], articles[chunks[key].doc_id][1], events) for key in keys}
+        scores = {key: fused[key] * PERIOD_FACTORS.get(fits[key][0], 1.0) for key in keys}
         best = sorted(keys, key=lambda key: -scores[key])[:top_k]
-        sentences = self.index.store.sentences_in([chunks[key] for key in best])
+        sentences = store.sentences_in([chunks[key] for key in best])
 
         dense_rank = {key: rank for rank, key in enumerate(dense_keys)}
         lexical_rank = {key: rank for rank, key in enumerate(lexical_keys)}
@@ -68,15 +74,21 @@ class HybridRetriever:
                 date=articles[chunks[key].doc_id][1],
                 dense_rank=dense_rank.get(key),
                 lexical_rank=lexical_rank.get(key),
-                period_match=in_period[key],
+                period_match=fits[key][0],
+                period_evidence=fits[key][1],
+                date_evidence=articles[chunks[key].doc_id][2],
                 sentences=sentences[chunks[key].chunk_id],
             )
             for key in best
         ]
 
-    def _period_fit(self, query: Query, chunk, day: date | None) -> str | None:
-        """A dated article fits by its date or by naming the period in the passage; an undated one
-        is a possible match when anything in it names the asked month ("until March 23")."""
+    @staticmethod
+    def _period_fit(query: Query, chunk: Chunk, day: date | None, events: dict[str, list[tuple[int, EventDate]]]
+                    ) -> tuple[str | None, str]:
+        """By the dates the passage talks about, else its article's date; an undated article is a
+        possible match when any of its partial dates names the asked month ("until March 23")."""
         if query.period is None:
-            return None
-        return query.period.fit(day, chunk.text if day else self.index.store.document(chunk.doc_id).text)
+            return None, ""
+        article = events.get(chunk.doc_id, [])
+        own = tuple(event for position, event in article if chunk.start <= position < chunk.end)
+        return query.period.fit(day, own, tuple(event for _, event in article))

@@ -23,13 +23,14 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.types import Chunk, Document, Sentence, TypedSpan
+from rag.types import Chunk, Document, EventDate, Sentence, TypedSpan
 
 _SCHEMA = """
 CREATE TABLE documents (
     doc_id TEXT NOT NULL, generation INTEGER NOT NULL, removed_in INTEGER,
     title TEXT NOT NULL, date TEXT, source TEXT, url TEXT,
     path TEXT NOT NULL, content_hash TEXT NOT NULL, text TEXT NOT NULL,
+    date_evidence TEXT NOT NULL,  -- empty for a published date, else what it was inferred from
     PRIMARY KEY (doc_id, generation)
 );
 CREATE INDEX documents_by_date ON documents(date);
@@ -48,17 +49,28 @@ CREATE TABLE sentences (
     sentence_id TEXT NOT NULL, doc_id TEXT NOT NULL, generation INTEGER NOT NULL, removed_in INTEGER,
     start INTEGER NOT NULL, "end" INTEGER NOT NULL, text TEXT NOT NULL,
     spans TEXT NOT NULL,  -- JSON list of [start, end, kind], offsets in the sentence
+    dates TEXT NOT NULL,  -- JSON list of [phrase, first, last, month, day]: the dates it talks about
     vector BLOB NOT NULL,  -- float32, unit length
     PRIMARY KEY (sentence_id, generation)
 );
 CREATE INDEX sentences_by_doc ON sentences(doc_id, start);
 CREATE INDEX sentences_by_generation ON sentences(generation);
 CREATE INDEX sentences_removed ON sentences(removed_in) WHERE removed_in IS NOT NULL;
+-- The resolved event dates of the sentences again, one row each, so a date range finds its chunks on an index.
+CREATE TABLE event_dates (
+    doc_id TEXT NOT NULL, generation INTEGER NOT NULL, removed_in INTEGER,
+    position INTEGER NOT NULL,  -- the sentence's start in the document text
+    first TEXT NOT NULL, last TEXT NOT NULL
+);
+CREATE INDEX event_dates_by_first ON event_dates(first, last);
+CREATE INDEX event_dates_by_doc ON event_dates(doc_id);
+CREATE INDEX event_dates_by_generation ON event_dates(generation);
+CREATE INDEX event_dates_removed ON event_dates(removed_in) WHERE removed_in IS NOT NULL;
 """
-_TABLES = ("documents", "chunks", "sentences")
-_DOCUMENT_COLUMNS = "doc_id, title, date, source, url, path, content_hash, text"
+_TABLES = ("documents", "chunks", "sentences", "event_dates")
+_DOCUMENT_COLUMNS = "doc_id, title, date, source, url, path, content_hash, text, date_evidence"
 _CHUNK_COLUMNS = 'chunk_key, chunk_id, doc_id, start, "end", text'
-_SENTENCE_COLUMNS = 'sentence_id, doc_id, start, "end", text, spans, vector'
+_SENTENCE_COLUMNS = 'sentence_id, doc_id, start, "end", text, spans, dates, vector'
 
 
 class ChunkStore:
@@ -74,6 +86,7 @@ class ChunkStore:
         self._db.execute("SELECT * FROM live_chunks LIMIT 1").fetchone()  # fails fast on a damaged file
         # Rows live at a generation never change, so each date range's keys are read once.
         self.keys_dated = functools.lru_cache(maxsize=16)(self._keys_dated)
+        self.keys_with_events = functools.lru_cache(maxsize=16)(self._keys_with_events)
 
     @staticmethod
     def write(path: Path, documents: list[Document], keyed_chunks: list[tuple[int, Chunk]], sentences: list[Sentence],
@@ -118,12 +131,22 @@ class ChunkStore:
         row = self._db.execute(f"SELECT {_DOCUMENT_COLUMNS} FROM live_documents WHERE doc_id = ?", (doc_id,)).fetchone()
         return _document(row) if row else None
 
-    def titles_and_dates(self, doc_ids: set[str]) -> dict[str, tuple[str, date | None]]:
-        """doc_id -> (title, date) of the given articles, without reading their text."""
+    def articles(self, doc_ids: set[str]) -> dict[str, tuple[str, date | None, str]]:
+        """doc_id -> (title, date, date evidence) of the given articles, without reading their text."""
         found = {}
         for batch in _batches(sorted(doc_ids)):
-            query = f"SELECT doc_id, title, date FROM live_documents WHERE doc_id IN ({','.join('?' * len(batch))})"
-            found.update({doc_id: (title, _date(day)) for doc_id, title, day in self._db.execute(query, batch)})
+            query = f"SELECT doc_id, title, date, date_evidence FROM live_documents WHERE doc_id IN ({','.join('?' * len(batch))})"
+            found.update({doc_id: (title, _date(day), evidence) for doc_id, title, day, evidence in self._db.execute(query, batch)})
+        return found
+
+    def event_dates(self, doc_ids: set[str]) -> dict[str, list[tuple[int, EventDate]]]:
+        """doc_id -> (sentence start, event date) of every date the given articles talk about."""
+        found: dict[str, list[tuple[int, EventDate]]] = {doc_id: [] for doc_id in doc_ids}
+        for batch in _batches(sorted(doc_ids)):
+            query = (f"SELECT doc_id, start, dates FROM live_sentences WHERE doc_id IN ({','.join('?' * len(batch))}) "
+                     "AND dates != '[]'")
+            for doc_id, start, dates in self._db.execute(query, batch):
+                found[doc_id].extend((start, event) for event in _event_dates(dates))
         return found
 
     def content_hashes(self, doc_ids: list[str] | None = None) -> dict[str, str]:
@@ -137,13 +160,13 @@ class ChunkStore:
         return found
 
     def catalogue(self, since: date | None = None, until: date | None = None) -> list[tuple]:
-        """(doc_id, title, date, source, chunk count) of the live articles dated within [since, until]
-        (every one when neither is given), oldest first and undated last."""
+        """(doc_id, title, date, date evidence, source, chunk count) of the live articles dated within
+        [since, until] (every one when neither is given), oldest first and undated last."""
         within, bounds = _dated_within(since, until)
-        query = ("SELECT d.doc_id, d.title, d.date, d.source, (SELECT count(*) FROM live_chunks c WHERE "
+        query = ("SELECT d.doc_id, d.title, d.date, d.date_evidence, d.source, (SELECT count(*) FROM live_chunks c WHERE "
                  f"c.doc_id = d.doc_id) FROM live_documents d WHERE 1{within} ORDER BY d.date IS NULL, d.date, d.doc_id")
-        return [(doc_id, title, _date(day), source, chunks)
-                for doc_id, title, day, source, chunks in self._db.execute(query, bounds)]
+        return [(doc_id, title, _date(day), evidence, source, chunks)
+                for doc_id, title, day, evidence, source, chunks in self._db.execute(query, bounds)]
 
     def chunk_count(self) -> int:
         return self._db.execute("SELECT count(*) FROM live_chunks").fetchone()[0]
@@ -187,6 +210,15 @@ class ChunkStore:
         query = f"SELECT chunk_key FROM live_chunks JOIN live_documents USING (doc_id) WHERE date IS NOT NULL{within}"
         return np.array([key for (key,) in self._db.execute(query, bounds)], dtype=np.int64)
 
+    def _keys_with_events(self, since: date | None, until: date | None) -> np.ndarray:
+        """Keys of the chunks holding a sentence that talks about a date within [since, until], whatever
+        their article's date; called as ``keys_with_events``, cached per store."""
+        conditions = " AND ".join(["1", *(["e.last >= ?"] if since else []), *(["e.first <= ?"] if until else [])])
+        bounds = [day.isoformat() for day in (since, until) if day]
+        query = ("SELECT DISTINCT c.chunk_key FROM live_event_dates e JOIN live_chunks c ON c.doc_id = e.doc_id "
+                 f'AND e.position >= c.start AND e.position < c."end" WHERE {conditions}')
+        return np.array(sorted(key for (key,) in self._db.execute(query, bounds)), dtype=np.int64)
+
     def max_key(self) -> int:
         """The largest key ever given in this store, removed chunks included: keys are never reused."""
         return self._db.execute("SELECT coalesce(max(chunk_key), -1) FROM chunks").fetchone()[0]
@@ -208,10 +240,10 @@ class ChunkStore:
 def _insert(db: sqlite3.Connection, generation: int, documents: list[Document], keyed_chunks: list[tuple[int, Chunk]],
             sentences: list[Sentence]) -> None:
     db.executemany(
-        f"INSERT INTO documents (generation, {_DOCUMENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        f"INSERT INTO documents (generation, {_DOCUMENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             (generation, d.doc_id, d.title, d.date.isoformat() if d.date else None, d.source, d.url, d.path,
-             d.content_hash, d.text)
+             d.content_hash, d.text, d.date_evidence)
             for d in documents
         ],
     )
@@ -220,13 +252,19 @@ def _insert(db: sqlite3.Connection, generation: int, documents: list[Document], 
         [(generation, key, c.chunk_id, c.doc_id, c.start, c.end, c.text) for key, c in keyed_chunks],
     )
     db.executemany(
-        f"INSERT INTO sentences (generation, {_SENTENCE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        f"INSERT INTO sentences (generation, {_SENTENCE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             (generation, s.sentence_id, s.doc_id, s.start, s.end, s.text,
              json.dumps([[span.start, span.end, span.kind] for span in s.spans]),
+             json.dumps([[e.phrase, _iso(e.first), _iso(e.last), e.month, e.day] for e in s.dates]),
              np.asarray(s.vector, dtype=np.float32).tobytes())
             for s in sentences
         ],
+    )
+    db.executemany(
+        "INSERT INTO event_dates (generation, doc_id, position, first, last) VALUES (?, ?, ?, ?, ?)",
+        [(generation, s.doc_id, s.start, e.first.isoformat(), e.last.isoformat())
+         for s in sentences for e in s.dates if e.first is not None],
     )
 
 
@@ -250,18 +288,27 @@ def _date(iso_date: str | None) -> date | None:
     return date.fromisoformat(iso_date) if iso_date else None
 
 
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day else None
+
+
+def _event_dates(stored: str) -> tuple[EventDate, ...]:
+    return tuple(EventDate(phrase, _date(first), _date(last), month, day) for phrase, first, last, month, day in json.loads(stored))
+
+
 def _document(row: tuple) -> Document:
-    doc_id, title, iso_date, source, url, path, content_hash, text = row
+    doc_id, title, iso_date, source, url, path, content_hash, text, date_evidence = row
     return Document(
         doc_id=doc_id, text=text, title=title, date=_date(iso_date),
-        source=source, url=url, path=path, content_hash=content_hash,
+        source=source, url=url, path=path, content_hash=content_hash, date_evidence=date_evidence,
     )
 
 
 def _sentence(record: tuple) -> Sentence:
-    sentence_id, doc_id, start, end, text, spans, vector = record
+    sentence_id, doc_id, start, end, text, spans, dates, vector = record
     return Sentence(
         sentence_id=sentence_id, doc_id=doc_id, start=start, end=end, text=text,
         spans=tuple(TypedSpan(a, b, kind, text[a:b]) for a, b, kind in json.loads(spans)),
+        dates=_event_dates(dates),
         vector=np.frombuffer(vector, dtype=np.float32),
     )

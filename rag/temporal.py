@@ -1,20 +1,25 @@
-"""Periods named in questions ("in March 2023", "in 2021", "last year"), as date ranges.
+"""Every date rule: periods named in questions ("in March 2023", "last year"), the dates each
+sentence of an article talks about ("on Thursday", "last month", "March 23"), resolved against the
+article's date, and a date inferred for an undated article from the dates its text states.
 
-Retrieval uses the period to prefer articles dated within it, or passages that mention it.
-Relative periods ("last year") count from ``today``.
+Retrieval uses a question's period to prefer passages whose events or articles fall in it. Phrases
+are found by the patterns below and resolved by ``dateparser`` against the article's date;
+relative periods in questions count from ``today``.
 """
 
 from __future__ import annotations
 
 import calendar
 import dataclasses
+import functools
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time
 
 from dateutil.relativedelta import relativedelta
 
 from rag.errors import InvalidInputError
+from rag.types import EventDate
 
 _MONTHS = {name.lower(): number for number, name in enumerate(calendar.month_name) if name}
 _MONTHS.update({name.lower(): number for number, name in enumerate(calendar.month_abbr) if name})
@@ -41,33 +46,37 @@ class Period:
     def contains(self, day: date | None) -> bool:
         return day is not None and self.start <= day <= self.end
 
-    def mentioned_in(self, text: str) -> bool:
-        """Whether ``text`` names this period (its year, and its month for finer periods)."""
-        if str(self.start.year) not in text:
+    def overlaps(self, event: EventDate) -> bool:
+        """Whether a resolved event date falls in this period: wholly, or partly for a date of a week or
+        less ("last week" for a day in it). "2022" does not put a sentence in January 2022."""
+        if event.first is None or event.first > self.end or event.last < self.start:
             return False
-        if self.granularity == "year":
-            return True
-        names = (calendar.month_name[self.start.month], calendar.month_abbr[self.start.month] + ".")
-        return any(name in text for name in names)
+        return (self.start <= event.first and event.last <= self.end) or (event.last - event.first).days < 7
 
-
-    def mentioned_without_year(self, text: str) -> bool:
-        """Whether ``text`` names this period's month (and day, for a day) with no year: "until March 23"."""
-        if self.granularity == "year":
+    def may_hold(self, event: EventDate) -> bool:
+        """Whether a date whose year is unknown ("March 23") may fall in this period: same month, and same day if both name one."""
+        if event.first is not None or event.month is None or self.granularity == "year":
             return False
-        names = (calendar.month_name[self.start.month], calendar.month_abbr[self.start.month] + ".")
-        if self.granularity == "month":
-            return any(re.search(rf"\b{re.escape(name)}", text) for name in names)
-        return any(re.search(rf"\b{re.escape(name)}\s+{self.start.day}\b", text) for name in names)
+        same_day = self.granularity != "day" or event.day is None or event.day == self.start.day
+        return event.month == self.start.month and same_day
 
-    def fit(self, day: date | None, text: str) -> str:
-        """How an article dated ``day`` saying ``text`` fits: "inside" (dated in the period or naming it),
-        "possible" (undated, naming the month or day without a year), "undated" or "outside"."""
-        if self.mentioned_in(text) or self.contains(day):
-            return "inside"
+    def fit(self, day: date | None, dates: tuple[EventDate, ...] = (), article_dates: tuple[EventDate, ...] = ()
+            ) -> tuple[str, str]:
+        """How a passage fits, and the date that decided it. "inside": an event date it states falls in
+        the period, or its article is dated in it; "possible": undated, but the article names the
+        period's month or day without a year ("until March 23"); else "undated" or "outside".
+        ``dates``: the passage's event dates; ``article_dates``: every event date of its article."""
+        for event in dates:
+            if self.overlaps(event):
+                return "inside", f"event date {event.label()} (\"{event.phrase}\")"
+        if self.contains(day):
+            return "inside", f"article date {day.isoformat()}"
         if day is None:
-            return "possible" if self.mentioned_without_year(text) else "undated"
-        return "outside"
+            for event in (*dates, *article_dates):
+                if self.may_hold(event):
+                    return "possible", f"\"{event.phrase}\", {event.label()}"
+            return "undated", ""
+        return "outside", ""
 
 
 def find_period(question: str, today: date | None = None) -> Period | None:
@@ -130,3 +139,105 @@ def published_date(value: str) -> date | None:
         return parser.parse(value.strip(), fuzzy=False).date()
     except (ValueError, OverflowError):
         return None
+
+
+# Date phrases in article sentences. Months and weekdays must be capitalised ("may", "a march" are
+# not dates); relative words may open a sentence ("Last year, ..."). dateparser resolves each phrase.
+_MONTH_NAMES = "|".join(sorted((*calendar.month_name[1:], *calendar.month_abbr[1:], "Sept"), key=len, reverse=True))
+_NAMED_MONTH = rf"(?:{_MONTH_NAMES})\b\.?"
+_WEEKDAY = "(?:" + "|".join(calendar.day_name) + r")\b"
+_A_YEAR = r"(?:19|20)\d{2}\b"
+_COUNT = r"(?i:\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten)"
+_EVENT_PHRASE = re.compile("|".join((
+    rf"\b{_NAMED_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+{_A_YEAR}",  # March 23, 2023
+    rf"\b\d{{1,2}}\s+{_NAMED_MONTH}\s+{_A_YEAR}",  # 23 March 2023
+    r"\b(?:19|20)\d{2}-\d{2}-\d{2}\b",  # 2023-03-23
+    rf"\b{_NAMED_MONTH}\s+(?:of\s+)?{_A_YEAR}",  # March 2023
+    rf"\b{_NAMED_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?\b(?!,?\s*\d)",  # March 23
+    r"\b(?i:(?:last|this|next|past|previous|earlier this|later this)\s+(?:week|month|year))\b",
+    r"\b(?i:yesterday|today|tomorrow)\b",
+    rf"\b{_COUNT}\s+(?i:days?|weeks?|months?|years?)\s+(?i:ago)\b",
+    rf"\b(?:(?i:last|next)\s+)?{_WEEKDAY}",  # Tuesday, last Friday
+    rf"\b(?i:in|since|until|by|early|late|last|this|next)\s+(?:{'|'.join(calendar.month_name[1:])})\b(?!\.?\s*\d)",  # in January
+    rf"\b{_A_YEAR}",  # 2017
+)))
+# Words that put a weekday ahead of the article ("is due to dock on Tuesday"), not behind it.
+_FUTURE = re.compile(r"\b(?:will|due to|set to|scheduled|expected to|plans? to|is to|are to)\b", re.I)
+_SOFTENERS = re.compile(r"^(?:earlier|later)\s+", re.I)  # "earlier this week" is this week
+# Two far-apart days to resolve a phrase of an undated article against: a phrase that resolves the
+# same against both states its own date; one that keeps its month and day only lacks a year.
+_PROBES = (date(2001, 6, 15), date(2011, 6, 15))
+
+
+def event_dates(sentence: str, published: date | None) -> tuple[EventDate, ...]:
+    """The dates a sentence talks about, resolved against its article's date. Without an article date,
+    only dates stated in full are resolved; a month or day without a year stays partial ("March 23,
+    year unknown") and a weekday or relative phrase cannot be dated."""
+    ahead = bool(_FUTURE.search(sentence))
+    found = (_resolve(match.group(), published, ahead) for match in _EVENT_PHRASE.finditer(sentence))
+    return tuple(event for event in found if event is not None)
+
+
+def inferred_date(text: str) -> tuple[date, str] | None:
+    """A date for an undated article, and its evidence: a full date in its first line (a dateline),
+    else the latest full date the text states. The caller must show it as inferred."""
+    first_line = text.strip().split("\n", 1)[0][:200]
+    for event in event_dates(first_line, None):
+        if event.first is not None and event.first == event.last:
+            return event.first, f"inferred from the dateline \"{event.phrase}\""
+    stated = [event for event in event_dates(text, None) if event.first is not None and event.first == event.last]
+    if not stated:
+        return None
+    latest = max(stated, key=lambda event: event.first)
+    return latest.first, f"inferred from the latest date the text states, \"{latest.phrase}\""
+
+
+@functools.lru_cache(maxsize=65536)
+def _resolve(phrase: str, published: date | None, ahead: bool) -> EventDate | None:
+    if published is not None:
+        days = _days_of(phrase, published, ahead)
+        return EventDate(phrase, *days) if days else None
+    here, there = (_days_of(phrase, probe, ahead) for probe in _PROBES)
+    if here is None or there is None:
+        return None
+    if here == there:
+        return EventDate(phrase, *here)
+    if re.search(_NAMED_MONTH, phrase) and (here[0].month, here[0].day) == (there[0].month, there[0].day):
+        return EventDate(phrase, month=here[0].month, day=here[0].day if here[0] == here[1] else None)
+    return None  # relative to a date the article does not give
+
+
+def _days_of(phrase: str, base: date, ahead: bool) -> tuple[date, date] | None:
+    """The first and last day ``phrase`` means, read on ``base``: a weekday is the latest one on or
+    before it (the next one when the sentence looks ahead), a month or day without a year the
+    nearest one, a week runs Monday to Sunday."""
+    words = _SOFTENERS.sub("", phrase)
+    weekday = re.search(_WEEKDAY, phrase)
+    if weekday and not re.search(r"(?i)\b(?:last|next)\b", phrase) and \
+            calendar.day_name[base.weekday()] == weekday.group():
+        return base, base  # "on Thursday" in Thursday's paper
+    if re.search(_NAMED_MONTH, phrase) and not re.search(r"\d{4}", phrase):
+        both = [parsed for parsed in (_parsed(words, base, "past"), _parsed(words, base, "future")) if parsed]
+        found = min(both, key=lambda parsed: abs((parsed[0] - base).days), default=None)
+    else:
+        found = _parsed(words, base, "future" if ahead and weekday else "past")
+    if found is None:
+        return None
+    day, unit = found
+    if unit == "week" and not phrase.lower().endswith("ago"):
+        monday = day - relativedelta(days=day.weekday())
+        return monday, monday + relativedelta(days=6)
+    if unit == "month":
+        return _month(day.year, day.month).start, _month(day.year, day.month).end
+    if unit == "year":
+        return date(day.year, 1, 1), date(day.year, 12, 31)
+    return day, day
+
+
+def _parsed(phrase: str, base: date, prefer: str) -> tuple[date, str] | None:
+    from dateparser.date import DateDataParser
+
+    parser = DateDataParser(languages=["en"], settings={
+        "RELATIVE_BASE": datetime.combine(base, time()), "PREFER_DATES_FROM": prefer})
+    found = parser.get_date_data(phrase)
+    return (found.date_obj.date(), found.period) if found.date_obj else None

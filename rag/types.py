@@ -7,6 +7,7 @@ test can import it without paying for torch or faiss.
 
 from __future__ import annotations
 
+import calendar
 import dataclasses
 from dataclasses import dataclass, field
 from datetime import date
@@ -24,6 +25,9 @@ class Document:
     url: str | None = None
     path: str = ""
     content_hash: str = ""
+    # Empty for a date the article carries (metadata, a date marker, the page); otherwise ``date`` was
+    # inferred from the text and this says from what: never shown as a publication date.
+    date_evidence: str = ""
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,24 @@ class TypedSpan:
 
 
 @dataclass(frozen=True)
+class EventDate:
+    """A date a sentence talks about ("on Tuesday", "last month", "March 23"), resolved against its
+    article's date: the days it covers, or only a month (and day) when the year is unknown."""
+
+    phrase: str  # the words of the sentence
+    first: date | None = None
+    last: date | None = None
+    month: int | None = None  # for a date whose year is unknown: "March 23, year unknown"
+    day: int | None = None
+
+    def label(self) -> str:
+        if self.first is None:
+            month = calendar.month_name[self.month or 1]
+            return f"{month} {self.day}, year unknown" if self.day else f"{month}, year unknown"
+        return self.first.isoformat() if self.first == self.last else f"{self.first.isoformat()} to {self.last.isoformat()}"
+
+
+@dataclass(frozen=True)
 class Sentence:
     """A sentence of an article, found and tagged once at index time."""
 
@@ -57,6 +79,7 @@ class Sentence:
     end: int
     text: str
     spans: tuple[TypedSpan, ...] = ()
+    dates: tuple[EventDate, ...] = ()  # the dates it talks about, resolved against its article's date
     vector: object = field(default=None, compare=False, repr=False)  # unit-length embedding (numpy), if loaded
 
 
@@ -73,6 +96,8 @@ class Hit:
     # Against a period the question names: "inside" (dated in it, or the passage mentions it),
     # "outside" (dated outside it), "undated"; None when the question names no period.
     period_match: str | None = None
+    period_evidence: str = ""  # the date that decided period_match: "event date 2021-03-20 ("on Saturday")"
+    date_evidence: str = ""  # what the article's date was inferred from, if it was not published with it
     sentences: tuple[Sentence, ...] = ()  # the sentences the chunk overlaps, with their spans and vectors
 
 
@@ -87,9 +112,17 @@ class Citation:
     start: int  # character offsets of the quote in the document text
     end: int
     quote: str
+    date_evidence: str = ""  # what the article's date was inferred from, if it was not published with it
+    matched_date: str = ""  # under a named period, the date that put this sentence in it
 
     def to_dict(self) -> dict:
         return {**dataclasses.asdict(self), "date": _iso(self.date)}
+
+    def date_text(self) -> str:
+        """The article's date as a reader should see it: "2021-03-25", "2023-03-05, inferred", "undated"."""
+        if self.date is None:
+            return "undated"
+        return f"{self.date.isoformat()}, inferred" if self.date_evidence else self.date.isoformat()
 
 
 @dataclass(frozen=True)

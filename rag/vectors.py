@@ -26,12 +26,15 @@ FAISS_FILE = "vectors.faiss"
 
 @dataclass(frozen=True)
 class DateFilter:
-    """Only chunks of articles dated within [since, until]; an undated article is in no range."""
+    """Only chunks of articles dated within [since, until], and chunks that talk about a date within it
+    (an event date, whatever their article's date); an undated article is otherwise in no range."""
 
     since: date | None
     until: date | None
-    # The allowed chunk keys, for stores that filter by key; read from the chunk store only when asked.
+    # Read from the chunk store only when asked. Every allowed key, for stores that filter by key...
     allowed_keys: Callable[[], np.ndarray]
+    # ... and the keys allowed by their event dates alone, for stores that filter by article date.
+    event_keys: Callable[[], np.ndarray] = lambda: np.zeros(0, dtype=np.int64)
 
 
 def day_number(day: date | None) -> int:

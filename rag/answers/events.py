@@ -10,7 +10,7 @@ evidence must be judged answerable.
 from __future__ import annotations
 
 from rag.answers.answerability import Answerability
-from rag.answers.candidates import FEATURES, period_match
+from rag.answers.candidates import FEATURES, period_match, sentence_fit
 from rag.query import Query
 from rag.text import normalise
 from rag.types import Answer, Candidate, Citation, ShortAnswer
@@ -22,16 +22,18 @@ EVENT_SCORE_RATIO = 0.5
 SAME_TERMS_RATIO = 0.7
 
 
-def cite(candidate: Candidate) -> Citation:
-    """The candidate's sentence, located in its article."""
+def cite(candidate: Candidate, query: Query | None = None) -> Citation:
+    """The candidate's sentence, located in its article; under a named period, with the date that put it there."""
     sentence, hit = candidate.sentence, candidate.hit
+    matched = sentence_fit(query, hit, sentence)[1] if query is not None and query.period else ""
     return Citation(doc_id=sentence.doc_id, title=hit.title, date=hit.date, chunk_id=hit.chunk.chunk_id,
-                    start=sentence.start, end=sentence.end, quote=sentence.text)
+                    start=sentence.start, end=sentence.end, quote=sentence.text, date_evidence=hit.date_evidence,
+                    matched_date=matched)
 
 
 def short_answer(query: Query, candidate: Candidate, text: str | None = None) -> ShortAnswer:
     period = period_match(query, candidate.hit, candidate.sentence) if query.period else None
-    return ShortAnswer(text or candidate.text, cite(candidate), candidate.hit.date, period)
+    return ShortAnswer(text or candidate.text, cite(candidate, query), candidate.hit.date, period)
 
 
 def matching_events(query: Query, answer: Answer, answerability: Answerability, threshold: float) -> list[ShortAnswer]:

@@ -29,7 +29,7 @@ class ExtractiveReader:
             question=query.asked,
             text=best.text.strip(" ,.") if best.kind == QUOTE else best.text,
             abstained=False,
-            citations=(cite(best),),
+            citations=(cite(best, query),),
             reader=self.name,
             score=best.score,
             candidates=tuple(ranked),

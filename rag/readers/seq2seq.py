@@ -92,7 +92,7 @@ class Seq2SeqReader:
         if not ranked:
             return Answer(question=query.asked, text=text, abstained=True, reader=self.name)
         best = ranked[0]
-        return Answer(question=query.asked, text=best.text, abstained=False, citations=(cite(best),),
+        return Answer(question=query.asked, text=best.text, abstained=False, citations=(cite(best, query),),
                       reader=self.name, score=best.score, candidates=tuple(ranked))
 
 
