@@ -73,7 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     remove.add_argument("doc_ids", nargs="+", metavar="DOC_ID", help="doc ids, as `rag list` shows them")
     _corpus_change_options(remove)
 
-    listing = commands.add_parser("list", help="list the articles the index holds: doc id, date, source, chunks, title")
+    listing = commands.add_parser("list", help="list the articles the index holds: doc id, date, source, chunks, title, near-duplicate group")
     listing.add_argument("--index", default="index", help="index folder (default: index)")
     listing.add_argument("--since", help="only articles dated on or after YYYY-MM-DD")
     listing.add_argument("--until", help="only articles dated on or before YYYY-MM-DD")
@@ -203,7 +203,9 @@ def _list(args) -> int:
     for listing in listings:
         day = listing.date.isoformat() + ("~" if listing.date_evidence else " ") if listing.date else "undated"
         title = listing.title if len(listing.title) <= 80 else listing.title[:79] + "…"
-        print(f"{listing.doc_id}  {day:11}  {listing.source or '-':12}  {listing.chunks:3} chunks  {title}")
+        group = (f"  [copy of {listing.duplicate_of}]" if listing.duplicate_of else
+                 f"  [also in {', '.join(listing.also_in)}]" if listing.also_in else "")
+        print(f"{listing.doc_id}  {day:11}  {listing.source or '-':12}  {listing.chunks:3} chunks  {title}{group}")
     if any(listing.date_evidence for listing in listings):
         print("~ a date inferred from the article's text, not published with it (--json says from what)")
     print(f"{len(listings)} article(s)")
@@ -324,7 +326,8 @@ def _render(answer) -> str:
     lines = [answer.text, ""]
     for number, citation in enumerate(answer.citations, 1):
         matched = f"; matched by {citation.matched_date}" if citation.matched_date else ""
-        lines.append(f"[{number}] {citation.title[:90]} ({citation.doc_id}, {citation.date_text()}{matched})")
+        copies = f"; also in {', '.join(citation.also_in)}" if citation.also_in else ""
+        lines.append(f"[{number}] {citation.title[:90]} ({citation.doc_id}, {citation.date_text()}{matched}{copies})")
         lines.extend(textwrap.wrap(f"\u201c{citation.quote}\u201d", width=96, initial_indent="    ", subsequent_indent="    "))
     lines.append(f"({answer.reader} reader, probability right {answer.score:.2f}, {answer.timings_ms.get('total', 0):.0f} ms)")
     return "\n".join(lines)

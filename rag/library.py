@@ -8,6 +8,7 @@ and the article's chunks. Without an index yet, adding builds one from the whole
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -37,10 +38,13 @@ class Listing:
     date_evidence: str  # empty for a published date, else what it was inferred from
     source: str | None
     chunks: int
+    duplicate_of: str | None = None  # the canonical article of its near-duplicate group, when it is a copy
+    also_in: tuple[str, ...] = ()  # for a canonical article, its copies
 
     def to_dict(self) -> dict:
         return {"doc_id": self.doc_id, "title": self.title, "date": self.date.isoformat() if self.date else None,
-                "date_inferred_from": self.date_evidence or None, "source": self.source, "chunks": self.chunks}
+                "date_inferred_from": self.date_evidence or None, "source": self.source, "chunks": self.chunks,
+                "duplicate_of": self.duplicate_of, "also_in": list(self.also_in)}
 
 
 def add(paths: list[str | Path], corpus_dir: str | Path = "corpus", index_dir: str | Path = "index",
@@ -104,9 +108,22 @@ def list_articles(index_dir: str | Path = "index", since: date | str | None = No
     since, until = as_date(since, "since"), as_date(until, "until")
     index = load_index(index_dir, config)
     try:
-        return [Listing(*row) for row in index.store.catalogue(since, until)]
+        listings = [Listing(*row) for row in index.store.catalogue(since, until)]
+        copies = index.store.duplicates()
+        dates = {doc_id: day for doc_id, _, day, *_ in index.store.catalogue()} if copies else {}
     finally:
         index.close()
+    return [_grouped(listing, copies, dates) for listing in listings]
+
+
+def _grouped(listing: Listing, copies: dict[str, tuple[str, ...]], dates: dict[str, date | None]) -> Listing:
+    """The listing with its near-duplicate group: the earliest-dated copy (then the smallest doc id) is canonical."""
+    if listing.doc_id not in copies:
+        return listing
+    group = sorted((listing.doc_id, *copies[listing.doc_id]), key=lambda doc_id: (dates[doc_id] is None, dates[doc_id] or date.min, doc_id))
+    if group[0] == listing.doc_id:
+        return dataclasses.replace(listing, also_in=tuple(group[1:]))
+    return dataclasses.replace(listing, duplicate_of=group[0])
 
 
 def _article_files(paths: list[str | Path], skipped: list[Skipped]) -> list[Path]:

@@ -25,7 +25,8 @@ def answer_markdown(answer: Answer) -> str:
     lines = [f"{markdown_text(answer.text)}{markers}", "", f"_probability it is right: {answer.score:.2f}_", ""]
     for number, citation in enumerate(answer.citations, 1):
         lines.append(f"[{number}] {markdown_text(citation.title)} ({markdown_text(citation.date_text())}, `{citation.doc_id}`)"
-                     + (f" · {markdown_text(citation.matched_date)}" if citation.matched_date else ""))
+                     + (f" · {markdown_text(citation.matched_date)}" if citation.matched_date else "")
+                     + (f" · also in {markdown_text(', '.join(citation.also_in))}" if citation.also_in else ""))
     return "\n".join(lines)
 
 
@@ -55,4 +56,5 @@ def _highlighted(citation: Citation, hit: Hit | None) -> str:
 
 def _date(citation: Citation) -> str:
     matched = f"; matched by {citation.matched_date}" if citation.matched_date else ""
-    return html.escape(citation.date_text() + matched)
+    copies = f"; also in {', '.join(citation.also_in)}" if citation.also_in else ""
+    return html.escape(citation.date_text() + matched + copies)

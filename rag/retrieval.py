@@ -7,6 +7,9 @@ it. An undated article that names the asked month without a year ("until March 2
 match and is lifted a little; other undated articles are left as they are by a named period, and
 left out by an explicit date filter, since nothing says they fall in it.
 
+Near-duplicate articles (rag.duplicates) fill one place: the best-ranked copy speaks for its story
+and names the others as "also in".
+
 Each hit carries the sentences its chunk overlaps (with typed spans and vectors, stored at index
 time), so readers never re-split or re-embed text at question time.
 """
@@ -61,7 +64,8 @@ class HybridRetriever:
         events = store.event_dates(set(articles)) if query.period else {}
         fits = {key: self._period_fit(query, chunks[key], articles[chunks[key].doc_id][1], events) for key in keys}
         scores = {key: fused[key] * PERIOD_FACTORS.get(fits[key][0], 1.0) for key in keys}
-        best = sorted(keys, key=lambda key: -scores[key])[:top_k]
+        copies = store.duplicates(set(articles))
+        best = _one_per_story(sorted(keys, key=lambda key: -scores[key]), chunks, copies, top_k)
         sentences = store.sentences_in([chunks[key] for key in best])
 
         dense_rank = {key: rank for rank, key in enumerate(dense_keys)}
@@ -77,6 +81,7 @@ class HybridRetriever:
                 period_match=fits[key][0],
                 period_evidence=fits[key][1],
                 date_evidence=articles[chunks[key].doc_id][2],
+                also_in=copies.get(chunks[key].doc_id, ()),
                 sentences=sentences[chunks[key].chunk_id],
             )
             for key in best
@@ -92,3 +97,20 @@ class HybridRetriever:
         article = events.get(chunk.doc_id, [])
         own = tuple(event for position, event in article if chunk.start <= position < chunk.end)
         return query.period.fit(day, own, tuple(event for _, event in article))
+
+
+def _one_per_story(ranked: list[int], chunks: dict[int, Chunk], copies: dict[str, tuple[str, ...]], top_k: int) -> list[int]:
+    """The best ``top_k`` keys, leaving out chunks of an article whose near-duplicate already has a
+    better-ranked chunk: a syndicated story fills one place, and its copies are named as "also in"."""
+    speaker: dict[str, str] = {}  # doc_id -> the copy of its story that speaks for it
+    best = []
+    for key in ranked:
+        doc_id = chunks[key].doc_id
+        if speaker.setdefault(doc_id, doc_id) != doc_id:
+            continue
+        for copy in copies.get(doc_id, ()):
+            speaker.setdefault(copy, doc_id)
+        best.append(key)
+        if len(best) == top_k:
+            break
+    return best

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from rag.duplicates import SIMILARITY, band_keys, signature, similarity
 from rag.types import Chunk, Document, EventDate, Sentence, TypedSpan
 
 _SCHEMA = """
@@ -31,6 +32,7 @@ CREATE TABLE documents (
     title TEXT NOT NULL, date TEXT, source TEXT, url TEXT,
     path TEXT NOT NULL, content_hash TEXT NOT NULL, text TEXT NOT NULL,
     date_evidence TEXT NOT NULL,  -- empty for a published date, else what it was inferred from
+    signature BLOB NOT NULL,  -- MinHash of the text (rag.duplicates), to confirm a near-duplicate
     PRIMARY KEY (doc_id, generation)
 );
 CREATE INDEX documents_by_date ON documents(date);
@@ -66,8 +68,16 @@ CREATE INDEX event_dates_by_first ON event_dates(first, last);
 CREATE INDEX event_dates_by_doc ON event_dates(doc_id);
 CREATE INDEX event_dates_by_generation ON event_dates(generation);
 CREATE INDEX event_dates_removed ON event_dates(removed_in) WHERE removed_in IS NOT NULL;
+-- Each article's LSH band keys: articles sharing one are candidate near-duplicates.
+CREATE TABLE bands (
+    doc_id TEXT NOT NULL, generation INTEGER NOT NULL, removed_in INTEGER, band INTEGER NOT NULL
+);
+CREATE INDEX bands_by_band ON bands(band);
+CREATE INDEX bands_by_doc ON bands(doc_id);
+CREATE INDEX bands_by_generation ON bands(generation);
+CREATE INDEX bands_removed ON bands(removed_in) WHERE removed_in IS NOT NULL;
 """
-_TABLES = ("documents", "chunks", "sentences", "event_dates")
+_TABLES = ("documents", "chunks", "sentences", "event_dates", "bands")
 _DOCUMENT_COLUMNS = "doc_id, title, date, source, url, path, content_hash, text, date_evidence"
 _CHUNK_COLUMNS = 'chunk_key, chunk_id, doc_id, start, "end", text'
 _SENTENCE_COLUMNS = 'sentence_id, doc_id, start, "end", text, spans, dates, vector'
@@ -137,6 +147,30 @@ class ChunkStore:
         for batch in _batches(sorted(doc_ids)):
             query = f"SELECT doc_id, title, date, date_evidence FROM live_documents WHERE doc_id IN ({','.join('?' * len(batch))})"
             found.update({doc_id: (title, _date(day), evidence) for doc_id, title, day, evidence in self._db.execute(query, batch)})
+        return found
+
+    def duplicates(self, doc_ids: set[str] | None = None) -> dict[str, tuple[str, ...]]:
+        """doc_id -> its live near-duplicates (rag.duplicates), for the given articles or every one;
+        articles without copies are left out."""
+        candidates = "SELECT DISTINCT a.doc_id, b.doc_id FROM live_bands a JOIN live_bands b ON a.band = b.band AND a.doc_id != b.doc_id"
+        if doc_ids is None:
+            pairs = set(self._db.execute(candidates))
+        else:
+            pairs = set()
+            for batch in _batches(sorted(doc_ids)):
+                pairs.update(self._db.execute(f"{candidates} WHERE a.doc_id IN ({','.join('?' * len(batch))})", batch))
+        signatures = self._signatures({doc_id for pair in pairs for doc_id in pair})
+        found: dict[str, list[str]] = {}
+        for first, second in sorted(pairs):
+            if similarity(signatures[first], signatures[second]) >= SIMILARITY:
+                found.setdefault(first, []).append(second)
+        return {doc_id: tuple(others) for doc_id, others in found.items()}
+
+    def _signatures(self, doc_ids: set[str]) -> dict[str, np.ndarray]:
+        found = {}
+        for batch in _batches(sorted(doc_ids)):
+            query = f"SELECT doc_id, signature FROM live_documents WHERE doc_id IN ({','.join('?' * len(batch))})"
+            found.update({doc_id: np.frombuffer(blob, dtype=np.uint32) for doc_id, blob in self._db.execute(query, batch)})
         return found
 
     def event_dates(self, doc_ids: set[str]) -> dict[str, list[tuple[int, EventDate]]]:
@@ -239,14 +273,17 @@ class ChunkStore:
 
 def _insert(db: sqlite3.Connection, generation: int, documents: list[Document], keyed_chunks: list[tuple[int, Chunk]],
             sentences: list[Sentence]) -> None:
+    signatures = [signature(d.text) for d in documents]
     db.executemany(
-        f"INSERT INTO documents (generation, {_DOCUMENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        f"INSERT INTO documents (generation, {_DOCUMENT_COLUMNS}, signature) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             (generation, d.doc_id, d.title, d.date.isoformat() if d.date else None, d.source, d.url, d.path,
-             d.content_hash, d.text, d.date_evidence)
-            for d in documents
+             d.content_hash, d.text, d.date_evidence, values.tobytes())
+            for d, values in zip(documents, signatures)
         ],
     )
+    db.executemany("INSERT INTO bands (generation, doc_id, band) VALUES (?, ?, ?)",
+                   [(generation, d.doc_id, key) for d, values in zip(documents, signatures) for key in band_keys(values)])
     db.executemany(
         f"INSERT INTO chunks (generation, {_CHUNK_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
         [(generation, key, c.chunk_id, c.doc_id, c.start, c.end, c.text) for key, c in keyed_chunks],

@@ -98,6 +98,7 @@ class Hit:
     period_match: str | None = None
     period_evidence: str = ""  # the date that decided period_match: "event date 2021-03-20 ("on Saturday")"
     date_evidence: str = ""  # what the article's date was inferred from, if it was not published with it
+    also_in: tuple[str, ...] = ()  # doc ids of near-duplicate copies of this article, left out of the hits
     sentences: tuple[Sentence, ...] = ()  # the sentences the chunk overlaps, with their spans and vectors
 
 
@@ -114,6 +115,7 @@ class Citation:
     quote: str
     date_evidence: str = ""  # what the article's date was inferred from, if it was not published with it
     matched_date: str = ""  # under a named period, the date that put this sentence in it
+    also_in: tuple[str, ...] = ()  # doc ids of near-duplicate copies of the article (the same story)
 
     def to_dict(self) -> dict:
         return {**dataclasses.asdict(self), "date": _iso(self.date)}

@@ -37,7 +37,7 @@ def test_ask_json_has_the_documented_fields(run, real_index_dir):
     assert code == 0
     assert {"question", "answer", "abstained", "citations", "passages", "reader", "timings_ms"} <= set(answer)
     assert answer["answer"] == "Busan" and answer["reader"] == "extractive"
-    assert set(answer["citations"][0]) == {"doc_id", "title", "date", "chunk_id", "start", "end", "quote", "date_evidence",
+    assert set(answer["citations"][0]) == {"doc_id", "title", "date", "chunk_id", "start", "end", "quote", "date_evidence", "also_in",
                                           "matched_date"}
     assert answer["citations"][0]["date"] == "2023-03-27"
 

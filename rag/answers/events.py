@@ -28,7 +28,7 @@ def cite(candidate: Candidate, query: Query | None = None) -> Citation:
     matched = sentence_fit(query, hit, sentence)[1] if query is not None and query.period else ""
     return Citation(doc_id=sentence.doc_id, title=hit.title, date=hit.date, chunk_id=hit.chunk.chunk_id,
                     start=sentence.start, end=sentence.end, quote=sentence.text, date_evidence=hit.date_evidence,
-                    matched_date=matched)
+                    matched_date=matched, also_in=hit.also_in)
 
 
 def short_answer(query: Query, candidate: Candidate, text: str | None = None) -> ShortAnswer:
@@ -45,12 +45,12 @@ def matching_events(query: Query, answer: Answer, answerability: Answerability, 
     first = short_answer(query, ranked[0], answer.text)
     if not query.plural:
         return [first]
-    events, seen_docs, seen_texts = [first], {ranked[0].sentence.doc_id}, {normalise(answer.text)}
+    events, seen_docs, seen_texts = [first], {ranked[0].sentence.doc_id, *ranked[0].hit.also_in}, {normalise(answer.text)}
     for candidate in ranked[1:]:
         doc_id = candidate.sentence.doc_id
         if doc_id in seen_docs or len(events) >= MAX_EVENTS:
             continue
-        seen_docs.add(doc_id)  # only an article's best candidate speaks for it
+        seen_docs.update((doc_id, *candidate.hit.also_in))  # one candidate speaks for an article and its copies
         event = short_answer(query, candidate)
         if (candidate.score < EVENT_SCORE_RATIO * ranked[0].score or event.period_match in ("outside", "undated")
                 or normalise(candidate.text) in seen_texts or not _as_specific(candidate, ranked[0])):
