@@ -29,7 +29,7 @@ from rag.embedding import Embedder, SentenceTransformerEmbedder
 from rag.errors import InvalidInputError
 from rag.files import write_text_durably
 from rag.index import (FORMAT_VERSION, KEYWORDS, MANIFEST, STORE, Index, finish_interrupted_swap, load_index,
-                       older_format, retired)
+                       older_format, record_fields, retired)
 from rag.lexical import create_keyword_store
 from rag.store import ChunkStore
 from rag.types import Chunk, Document, Sentence
@@ -86,7 +86,8 @@ def build_index(
     config = config or Config()
     index_dir = Path(index_dir)
     embedder = embedder or SentenceTransformerEmbedder(config.embedder)
-    documents, skipped = load_corpus(corpus_dir, progress)
+    config = config.replace(record_fields=tuple(sorted(record_fields(config, index_dir).items())))
+    documents, skipped = load_corpus(corpus_dir, progress, dict(config.record_fields))
     finish_interrupted_swap(index_dir)
     rebuild = rebuild or older_format(index_dir)
     rebuilding = rebuild and (index_dir / MANIFEST).exists()
@@ -188,6 +189,7 @@ def _update(index: Index, documents: list[Document], removed_ids: list[str], con
                    "documents": corpus["documents"] - len(removed_hashes) + len(added_hashes)},
         "chunks": chunks,
         "sentences": index.manifest["sentences"] - removed_sentences + len(prepared.sentences),
+        "record_fields": dict(config.record_fields or index.manifest.get("record_fields", {})),
         "updated_at": _now(),
     }
     # The commit: until this rename, every reader sees the previous generation.
@@ -292,6 +294,7 @@ def _write_atomically(index_dir: Path, documents: list[Document], chunks: list[t
             "corpus": {"fingerprint": fingerprint({d.doc_id: d.content_hash for d in documents}), "documents": len(documents)},
             "chunks": len(chunks),
             "sentences": len(sentences),
+            "record_fields": dict(config.record_fields or ()),
             "tagger": SPACY_MODEL,
             "built_at": _now(),
             "libraries": _library_versions(),

@@ -60,6 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="where BM25 keywords live: tantivy (files in the index folder) or milvus-bm25 (inside Milvus, "
                             "beside Milvus vectors); default: as the index was built, milvus-bm25 on a Milvus server, "
                             "tantivy otherwise")
+    _field_option(index)
     index.add_argument("--json", action="store_true", help="print the build report as JSON")
     index.add_argument("--quiet", action="store_true", help="print nothing but warnings and errors")
 
@@ -67,6 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("paths", nargs="+", metavar="PATH",
                      help="article files (text, Markdown, HTML, JSONL/CSV dumps, RSS/Atom feeds, PDFs) or folders of them")
     _corpus_change_options(add)
+    _field_option(add)
     add.add_argument("--quiet", action="store_true", help="print nothing but warnings and errors")
 
     remove = commands.add_parser("remove", help="delete articles from the corpus and the index")
@@ -129,6 +131,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _field_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--field", action="append", type=_record_field, metavar="FIELD=COLUMN", dest="fields",
+                        help="read a dump's FIELD (title, text, date, url, source, author, id) from COLUMN, e.g. "
+                             "--field text=story_body; repeat for several; kept in the index for later runs "
+                             "(default: the usual names: text/body/content, title/headline, date/published...)")
+
+
+def _record_field(value: str) -> tuple[str, str]:
+    name, _, column = value.partition("=")
+    if not name.strip() or not column.strip():
+        raise argparse.ArgumentTypeError(f"{value!r} is not FIELD=COLUMN, e.g. text=story_body")
+    return name.strip().lower(), column.strip()
+
+
 def _corpus_change_options(parser: argparse.ArgumentParser) -> None:
     """The options `rag add` and `rag remove` share."""
     parser.add_argument("--corpus", default="corpus", help="corpus folder (default: corpus)")
@@ -154,7 +170,8 @@ def main(argv: list[str] | None = None) -> int:
 def _index(args) -> int:
     from rag.build import build_index
 
-    config = from_env().replace(embedder=args.embedder, vector_store=args.store, keyword_store=args.keywords)
+    config = from_env().replace(embedder=args.embedder, vector_store=args.store, keyword_store=args.keywords,
+                                record_fields=tuple(args.fields) if args.fields else None)
     report = build_index(args.corpus, args.index, config, rebuild=args.rebuild, compact=args.compact,
                          progress=not args.quiet)
     for skipped in report.skipped:
@@ -171,7 +188,8 @@ def _index(args) -> int:
 def _add(args) -> int:
     from rag.library import add
 
-    change = add(args.paths, args.corpus, args.index, from_env(), progress=not args.quiet and not args.json)
+    config = from_env().replace(record_fields=tuple(args.fields) if args.fields else None)
+    change = add(args.paths, args.corpus, args.index, config, progress=not args.quiet and not args.json)
     return _report_change(change, "Added", args)
 
 

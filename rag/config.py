@@ -73,6 +73,10 @@ class Config:
     # index again (reusing every vector) instead; `rag index --compact` does it at a time you choose.
     compact_after_updates: int = 200
     compact_when_hidden: float = 0.25
+    # Dump columns that hold a record's fields, as (field, column) pairs: ("text", "story_body") for a
+    # dump whose text is under a name rag does not know (rag.loaders lists the names it tries). None:
+    # as the index was built (its manifest keeps them), none for a new one.
+    record_fields: tuple[tuple[str, str], ...] | None = None
 
     def __post_init__(self) -> None:
         if self.chunk_tokens < 16:
@@ -92,6 +96,12 @@ class Config:
             check_location(self.vector_store)
         if self.keyword_store not in (None, "tantivy", "milvus-bm25"):
             raise InvalidInputError(f"unknown keyword store {self.keyword_store!r}; use tantivy or milvus-bm25")
+        if self.record_fields is not None:
+            from rag.loaders import RECORD_FIELDS
+
+            unknown = sorted({name for name, _ in self.record_fields} - set(RECORD_FIELDS))
+            if unknown:
+                raise InvalidInputError(f"unknown record field {', '.join(unknown)}; name one of {', '.join(RECORD_FIELDS)}")
         if self.abstain_threshold is not None and not 0.0 <= self.abstain_threshold <= 1.0:
             raise InvalidInputError(f"abstain threshold {self.abstain_threshold} must lie between 0 and 1")
 

@@ -2,7 +2,7 @@
 
 Each format has a loader (rag.loaders): text, Markdown and HTML files (read here), JSONL and CSV
 dumps, RSS/Atom feeds and PDFs. A leading ``date YYYY-MM-DD`` marker in a text file becomes the
-article date; an optional ``metadata.jsonl`` (doc_id, title, date, source, url) overrides what the
+article date; an optional ``metadata.jsonl`` (doc_id, title, date, source, url, author) overrides what the
 files say. A file or record that cannot be read is reported and skipped; the rest go on.
 """
 
@@ -18,10 +18,13 @@ from datetime import date
 from pathlib import Path
 
 from rag.errors import CorpusError
+from rag.files import write_text_durably
 from rag.sentences import sentence_spans
 from rag.types import Document
 
 METADATA_FILE = "metadata.jsonl"
+# Records removed from a dump or feed with `rag remove`, one doc id per line: the file itself stays.
+REMOVED_FILE = "removed-records.ids"
 
 _DATE_MARKER = re.compile(r"\A\s*date\s+(\d{4}-\d{2}-\d{2})[ \t]*\n?\s*", re.IGNORECASE)
 _MD_HEADING = re.compile(r"\A\s*#{1,6}\s+(.+?)\s*#*\s*$", re.MULTILINE)
@@ -46,25 +49,30 @@ def corpus_files(corpus_dir: Path) -> list[Path]:
                   if p.is_file() and p.suffix.lower() in SUFFIXES and p.name != METADATA_FILE)
 
 
-def load_corpus(corpus_dir: str | Path, progress: bool = False) -> tuple[list[Document], list[Skipped]]:
+def load_corpus(corpus_dir: str | Path, progress: bool = False, fields: dict[str, str] | None = None
+                ) -> tuple[list[Document], list[Skipped]]:
     """Every readable article in ``corpus_dir``, and the files and records that were skipped and why.
-    ``progress``: a bar over the bytes read, with the articles so far and an ETA (dumps advance it as they stream)."""
+    ``progress``: a bar over the bytes read, with the articles so far and an ETA (dumps advance it as they
+    stream); ``fields``: the dump columns that hold a record's text, title, date... (rag.loaders)."""
     from tqdm import tqdm
 
     corpus_dir = Path(corpus_dir)
     if not corpus_dir.is_dir():
         raise CorpusError(f"corpus directory {corpus_dir} does not exist; create it and add articles")
     metadata, skipped = _read_metadata(corpus_dir / METADATA_FILE)
+    removed = removed_records(corpus_dir)
     documents, seen = [], {}  # seen: doc_id -> where it was read first
     paths = corpus_files(corpus_dir)
     sizes = [path.stat().st_size for path in paths]
     with tqdm(total=sum(sizes), desc="Reading articles", unit="B", unit_scale=True, disable=not progress) as bar:
         for path, size in zip(paths, sizes):
             finished = bar.n + size
-            found, problems = load_file(path, metadata.get(path.stem, {}), bar.update)
+            found, problems = load_file(path, metadata.get(path.stem, {}), bar.update, fields)
             bar.update(finished - bar.n)  # loaders that do not stream advance by the whole file
             skipped.extend(problems)
             for document in found:
+                if document.doc_id in removed:
+                    continue
                 if document.doc_id in seen:
                     skipped.append(Skipped(document.path, f"doc id {document.doc_id} is also {seen[document.doc_id]}; "
                                                           "give each article its own id or file name"))
@@ -78,10 +86,11 @@ def load_corpus(corpus_dir: str | Path, progress: bool = False) -> tuple[list[Do
     return documents, skipped
 
 
-def load_file(path: Path, overrides: dict | None = None, advance=lambda read: None) -> tuple[list[Document], list[Skipped]]:
+def load_file(path: Path, overrides: dict | None = None, advance=lambda read: None, fields: dict[str, str] | None = None
+              ) -> tuple[list[Document], list[Skipped]]:
     """The articles of one file (many for a dump or feed) through its format's loader, and what was
     skipped; ``advance`` is told the bytes a streaming loader reads. ``overrides`` (metadata.jsonl)
-    apply to one-article files, read once with them."""
+    apply to one-article files, read once with them; ``fields`` name a dump's columns."""
     from rag.loaders import SUFFIXES, ArticleFileLoader, loader_for
 
     loader = loader_for(path)
@@ -90,7 +99,7 @@ def load_file(path: Path, overrides: dict | None = None, advance=lambda read: No
     documents, skipped = [], []
     try:
         one_article = path.suffix.lower() in ArticleFileLoader.suffixes
-        items = [read_document(path, overrides)] if overrides and one_article else loader.load(path, advance)
+        items = [read_document(path, overrides)] if overrides and one_article else loader.load(path, advance, fields or {})
         for item in items:
             if isinstance(item, CorpusError):
                 skipped.append(Skipped(str(path), str(item)))
@@ -119,9 +128,9 @@ def read_document(path: Path, overrides: dict | None = None) -> Document:
     except UnicodeDecodeError as error:
         raise CorpusError(f"not UTF-8 (bad byte at position {error.start}); re-save the file as UTF-8") from None
     if path.suffix.lower() in (".html", ".htm"):
-        content, html_title, html_date, site = _html_text(content)
+        content, html_title, html_date, site, author = _html_text(content)
     else:
-        html_title, html_date, site = None, None, None
+        html_title, html_date, site, author = None, None, None, None
     text, marker_date = _strip_date_marker(content)
     text = text.strip()
     if not text:
@@ -136,11 +145,12 @@ def read_document(path: Path, overrides: dict | None = None) -> Document:
         url=overrides.get("url"),
         path=str(path),
         content_hash=hashlib.sha256(raw + json.dumps(overrides, sort_keys=True).encode()).hexdigest(),
+        author=overrides.get("author") or author,
     )
 
 
 def add_article(corpus_dir: str | Path, source: Path, filename: str | None = None,
-                max_bytes: int | None = 5_000_000) -> Path:
+                max_bytes: int | None = 5_000_000, fields: dict[str, str] | None = None) -> Path:
     """Copy the article file ``source`` into the corpus under a safe version of ``filename`` (its own
     name by default); raises CorpusError if it is unfit.
 
@@ -165,7 +175,7 @@ def add_article(corpus_dir: str | Path, source: Path, filename: str | None = Non
         raise CorpusError(f"{filename}: not a plain file name")
     problem = "no article in it"
     try:
-        for item in loader_for(target).load(source):  # the same checks as indexing, up to the first article
+        for item in loader_for(target).load(source, fields=fields or {}):  # the same checks as indexing, up to the first article
             if isinstance(item, Document):
                 break
             problem = str(item)
@@ -180,13 +190,35 @@ def add_article(corpus_dir: str | Path, source: Path, filename: str | None = Non
 
 
 def remove_article(corpus_dir: str | Path, doc_id: str) -> Path:
-    """Delete the article file with this doc id from the corpus; raises CorpusError if there is none."""
+    """Delete the article file with this doc id from the corpus, or, for a record of a dump or feed
+    ("<file name>-<record id>"), list it in REMOVED_FILE so that reading the corpus leaves it out; returns
+    the file changed. Raises CorpusError if the corpus has no such article."""
+    from rag.loaders import ArticleFileLoader
+
     corpus_dir = Path(corpus_dir).resolve()
     for path in corpus_files(corpus_dir):
-        if path.stem == doc_id and path.resolve().parent == corpus_dir:
+        if path.stem == doc_id and path.suffix.lower() in ArticleFileLoader.suffixes:
             path.unlink()
             return path
+    if any(doc_id.startswith(f"{path.stem}-") for path in corpus_files(corpus_dir)
+           if path.suffix.lower() not in ArticleFileLoader.suffixes):
+        listed = corpus_dir / REMOVED_FILE
+        write_text_durably(listed, "".join(f"{record}\n" for record in sorted(removed_records(corpus_dir) | {doc_id})))
+        return listed
     raise CorpusError(f"no article {doc_id!r} in {corpus_dir}; pick one from the list")
+
+
+def removed_records(corpus_dir: Path) -> set[str]:
+    """Doc ids of the dump and feed records `rag remove` took out of the corpus."""
+    listed = Path(corpus_dir) / REMOVED_FILE
+    return set(listed.read_text().split()) if listed.exists() else set()
+
+
+def restore_records(corpus_dir: Path, doc_ids: set[str]) -> None:
+    """Take records added again (`rag add` of their dump) off the removed list."""
+    removed = removed_records(corpus_dir)
+    if removed & doc_ids:
+        write_text_durably(Path(corpus_dir) / REMOVED_FILE, "".join(f"{record}\n" for record in sorted(removed - doc_ids)))
 
 
 def _strip_date_marker(content: str) -> tuple[str, date | None]:
@@ -209,21 +241,26 @@ def title_from_text(text: str, markdown: bool) -> str:
     return first_line[start:end]
 
 
-def _html_text(content: str) -> tuple[str, str | None, date | None, str | None]:
-    """(text, title, publication date, site name) of a web page. News pages go through trafilatura,
-    which keeps the article and drops navigation, ads, related links and comments, and reads the
-    date from metadata (htmldate); a page too small for it is read whole, scripts and menus removed."""
+def _html_text(content: str) -> tuple[str, str | None, date | None, str | None, str | None]:
+    """(text, title, publication date, site name, author) of a web page. News pages go through
+    trafilatura, which keeps the article and drops navigation, ads, related links and comments, and
+    reads the date from metadata; where it finds none, htmldate looks in the page's markup (not its
+    text: a date read from the text is inferred, rag.temporal). A page too small for trafilatura is
+    read whole, scripts and menus removed."""
     import trafilatura
+    from htmldate import find_date
 
     from rag.temporal import published_date
 
     extracted = trafilatura.bare_extraction(content, with_metadata=True, include_comments=False, include_tables=True)
     if extracted is not None and extracted.text:
-        return extracted.text, extracted.title, published_date(extracted.date or ""), extracted.sitename
-    return (*_small_page_text(content), None)
+        day = published_date(extracted.date or "") or published_date(find_date(content, extensive_search=False) or "")
+        return extracted.text, extracted.title, day, extracted.sitename, extracted.author
+    text, title, day, author = _small_page_text(content)
+    return text, title, day, None, author
 
 
-def _small_page_text(content: str) -> tuple[str, str | None, date | None]:
+def _small_page_text(content: str) -> tuple[str, str | None, date | None, str | None]:
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(content, "html.parser")
@@ -234,9 +271,10 @@ def _small_page_text(content: str) -> tuple[str, str | None, date | None]:
     title = title_tag.get_text(" ", strip=True) if title_tag else None
     published = soup.find("meta", attrs={"property": "article:published_time"}) or soup.find("meta", attrs={"name": "date"})
     published_date = _parse_date(published.get("content", "")[:10], None) if published else None
+    byline = soup.find("meta", attrs={"name": "author"})
     root = soup.find("article") or soup.body or soup
     paragraphs = [line.strip() for line in root.get_text("\n").splitlines()]
-    return "\n".join(p for p in paragraphs if p), title, published_date
+    return "\n".join(p for p in paragraphs if p), title, published_date, (byline.get("content") or None) if byline else None
 
 
 def _parse_date(value: str | None, path: Path | None) -> date | None:
@@ -255,7 +293,7 @@ def _read_metadata(path: Path) -> tuple[dict[str, dict], list[Skipped]]:
     if not path.exists():
         return {}, []
     metadata, skipped = {}, []
-    allowed = {"title", "date", "source", "url"}
+    allowed = {"title", "date", "source", "url", "author"}
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         if not line.strip():
             continue

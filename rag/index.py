@@ -136,3 +136,13 @@ def _check_compatible(manifest: dict, config: Config, index_dir: Path) -> None:
             f"index {index_dir} was built with {', '.join(differences)}; rebuild it with: "
             f"rag index --rebuild --index {index_dir}, or use the settings it was built with"
         )
+
+
+def record_fields(config: Config, index_dir: Path) -> dict[str, str]:
+    """The dump columns to read records by: the config's, else those the index was built with."""
+    if config.record_fields is not None:
+        return dict(config.record_fields)
+    try:
+        return dict(read_manifest(Path(index_dir)).get("record_fields", {}))
+    except (IndexNotFoundError, IndexCorruptError):
+        return {}

@@ -14,9 +14,9 @@ from datetime import date
 from pathlib import Path
 
 from rag.config import Config
-from rag.corpus import Skipped, add_article, load_file, remove_article
+from rag.corpus import Skipped, add_article, load_file, remove_article, restore_records
 from rag.errors import CorpusError
-from rag.index import MANIFEST
+from rag.index import MANIFEST, record_fields
 from rag.loaders import SUFFIXES
 from rag.temporal import as_date
 
@@ -37,13 +37,15 @@ class Listing:
     date: date | None
     date_evidence: str  # empty for a published date, else what it was inferred from
     source: str | None
+    author: str | None
     chunks: int
     duplicate_of: str | None = None  # the canonical article of its near-duplicate group, when it is a copy
     also_in: tuple[str, ...] = ()  # for a canonical article, its copies
 
     def to_dict(self) -> dict:
         return {"doc_id": self.doc_id, "title": self.title, "date": self.date.isoformat() if self.date else None,
-                "date_inferred_from": self.date_evidence or None, "source": self.source, "chunks": self.chunks,
+                "date_inferred_from": self.date_evidence or None, "source": self.source, "author": self.author,
+                "chunks": self.chunks,
                 "duplicate_of": self.duplicate_of, "also_in": list(self.also_in)}
 
 
@@ -56,10 +58,11 @@ def add(paths: list[str | Path], corpus_dir: str | Path = "corpus", index_dir: s
 
     config = config or Config()
     Path(corpus_dir).mkdir(parents=True, exist_ok=True)
+    fields = record_fields(config, Path(index_dir))
     saved, skipped = [], []
     for path in _article_files(paths, skipped):
         try:
-            saved.append(add_article(corpus_dir, path, max_bytes=max_bytes))
+            saved.append(add_article(corpus_dir, path, max_bytes=max_bytes, fields=fields))
         except (CorpusError, OSError) as error:
             skipped.append(Skipped(str(path), str(error)))
     if not saved:
@@ -69,9 +72,10 @@ def add(paths: list[str | Path], corpus_dir: str | Path = "corpus", index_dir: s
         return Change(tuple(sorted(report.added)), (*skipped, *report.skipped), report.total_chunks)
     documents = []
     for path in saved:
-        found, problems = load_file(path)
+        found, problems = load_file(path, fields=fields)
         documents.extend(found)
         skipped.extend(problems)
+    restore_records(corpus_dir, {document.doc_id for document in documents})
     _, chunks = update_index(index_dir, add=documents, config=config, embedder=embedder, progress=progress)
     return Change(tuple(document.doc_id for document in documents), tuple(skipped), chunks)
 

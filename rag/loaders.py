@@ -4,7 +4,8 @@ A loader turns one file into articles: one for a text, Markdown or HTML file or 
 JSONL or CSV dump or an RSS/Atom feed. Dumps are read record by record (a 1 GB dump is never in
 memory at once); a record that cannot be read is reported with its line number and skipped, and
 the rest go on. Records' fields are recognised by their usual names (title/headline, text/body/
-content, date/published, url/link, source/site, id/guid).
+content, date/published, url/link, source/site, author/byline, id/guid), or by the names given
+with ``fields`` (`rag index --field text=story_body`).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import json
 import re
 import sys
 from pathlib import Path
-from typing import Callable, Iterator, Protocol
+from typing import Callable, Iterator, Mapping, Protocol
 
 from rag.errors import CorpusError
 from rag.temporal import published_date
@@ -26,7 +27,12 @@ TEXT_FIELDS = ("text", "body", "content", "article", "story", "description", "su
 DATE_FIELDS = ("date", "published", "published_at", "publication_date", "pubdate", "datetime", "time", "created_at")
 URL_FIELDS = ("url", "link", "href")
 SOURCE_FIELDS = ("source", "site", "publisher", "outlet", "site_name")
+AUTHOR_FIELDS = ("author", "authors", "byline", "creator", "writer")
 ID_FIELDS = ("doc_id", "id", "guid", "uid")
+# What a record's fields may be named for (`--field NAME=COLUMN`), and the names tried by default.
+RECORD_FIELDS = {"title": TITLE_FIELDS, "text": TEXT_FIELDS, "date": DATE_FIELDS, "url": URL_FIELDS,
+                 "source": SOURCE_FIELDS, "author": AUTHOR_FIELDS, "id": ID_FIELDS}
+Fields = Mapping[str, str]  # a RECORD_FIELDS name -> the column that holds it in a dump
 
 
 def _ignore(read: int) -> None:
@@ -36,9 +42,10 @@ def _ignore(read: int) -> None:
 class Loader(Protocol):
     suffixes: tuple[str, ...]
 
-    def load(self, path: Path, advance: Callable[[int], None] = _ignore) -> Iterator[Document | CorpusError]:
+    def load(self, path: Path, advance: Callable[[int], None] = _ignore, fields: Fields = {}) -> Iterator[Document | CorpusError]:
         """The file's articles in order; a record that cannot be read comes as a CorpusError naming it.
-        A loader that streams calls ``advance`` with the bytes it has read since, for a progress bar."""
+        A loader that streams calls ``advance`` with the bytes it has read since, for a progress bar;
+        a loader of records reads each field from the column ``fields`` names, else by its usual names."""
         ...
 
 
@@ -47,7 +54,7 @@ class ArticleFileLoader:
 
     suffixes = (".txt", ".md", ".html", ".htm")
 
-    def load(self, path: Path, advance: Callable[[int], None] = _ignore) -> Iterator[Document | CorpusError]:
+    def load(self, path: Path, advance: Callable[[int], None] = _ignore, fields: Fields = {}) -> Iterator[Document | CorpusError]:
         from rag.corpus import read_document
 
         yield read_document(path)
@@ -58,7 +65,7 @@ class JsonlLoader:
 
     suffixes = (".jsonl", ".ndjson")
 
-    def load(self, path: Path, advance: Callable[[int], None] = _ignore) -> Iterator[Document | CorpusError]:
+    def load(self, path: Path, advance: Callable[[int], None] = _ignore, fields: Fields = {}) -> Iterator[Document | CorpusError]:
         with open(path, "rb") as lines:
             for number, line in enumerate(lines, start=1):
                 advance(len(line))
@@ -71,7 +78,7 @@ class JsonlLoader:
                 except (ValueError, UnicodeDecodeError):
                     yield CorpusError(f"line {number}: not a JSON object; fix or delete the line")
                     continue
-                yield _record_document(record, path, number)
+                yield _record_document(record, path, number, fields)
 
 
 class CsvLoader:
@@ -79,7 +86,7 @@ class CsvLoader:
 
     suffixes = (".csv",)
 
-    def load(self, path: Path, advance: Callable[[int], None] = _ignore) -> Iterator[Document | CorpusError]:
+    def load(self, path: Path, advance: Callable[[int], None] = _ignore, fields: Fields = {}) -> Iterator[Document | CorpusError]:
         csv.field_size_limit(sys.maxsize)  # article bodies are longer than csv's 128 kB default
         with open(path, "rb") as raw:
             reader = csv.DictReader(_decoded_lines(raw, advance))
@@ -96,7 +103,7 @@ class FeedLoader:
 
     suffixes = (".rss", ".atom", ".xml")
 
-    def load(self, path: Path, advance: Callable[[int], None] = _ignore) -> Iterator[Document | CorpusError]:
+    def load(self, path: Path, advance: Callable[[int], None] = _ignore, fields: Fields = {}) -> Iterator[Document | CorpusError]:
         import feedparser
 
         feed = feedparser.parse(path.read_bytes())
@@ -108,8 +115,8 @@ class FeedLoader:
             content = entry.get("content", [{}])[0].get("value") or entry.get("summary", "")
             record = {"id": entry.get("id") or entry.get("link") or str(number), "title": entry.get("title"),
                       "text": _html_to_text(content), "date": entry.get("published") or entry.get("updated"),
-                      "url": entry.get("link"), "source": source}
-            yield _record_document(record, path, number)
+                      "url": entry.get("link"), "source": source, "author": entry.get("author")}
+            yield _record_document(record, path, number, fields)
 
 
 class PdfLoader:
@@ -117,7 +124,7 @@ class PdfLoader:
 
     suffixes = (".pdf",)
 
-    def load(self, path: Path, advance: Callable[[int], None] = _ignore) -> Iterator[Document | CorpusError]:
+    def load(self, path: Path, advance: Callable[[int], None] = _ignore, fields: Fields = {}) -> Iterator[Document | CorpusError]:
         from pypdf import PdfReader
         from pypdf.errors import PdfReadError
 
@@ -134,7 +141,7 @@ class PdfLoader:
         from rag.corpus import title_from_text
 
         yield Document(doc_id=path.stem, text=text, title=info.get("/Title") or title_from_text(text, markdown=False),
-                       date=published_date(str(info.get("/CreationDate", ""))[2:10]), path=str(path),
+                       date=published_date(str(info.get("/CreationDate", ""))[2:10]), path=str(path), author=info.get("/Author"),
                        content_hash=hashlib.sha256(path.read_bytes()).hexdigest())
 
 
@@ -146,24 +153,32 @@ def loader_for(path: Path) -> Loader | None:
     return next((loader for loader in LOADERS if path.suffix.lower() in loader.suffixes), None)
 
 
-def _record_document(record: dict, path: Path, number: int) -> Document | CorpusError:
+def _record_document(record: dict, path: Path, number: int, fields: Fields = {}) -> Document | CorpusError:
     """One dump record or feed entry as an article, or the reason it cannot be one."""
-    fields = {str(key).lower(): value for key, value in record.items() if value not in (None, "")}
-    text = _first(fields, TEXT_FIELDS)
+    values = {str(key).lower(): value for key, value in record.items() if value not in (None, "", [])}
+
+    def field(name: str):
+        names = (fields[name].lower(), *RECORD_FIELDS[name]) if name in fields else RECORD_FIELDS[name]
+        return next((values[column] for column in names if column in values), None)
+
+    text = field("text")
     if not isinstance(text, str) or not text.strip():
-        return CorpusError(f"record {number}: no article text (looked for {', '.join(TEXT_FIELDS)}); fix or delete it")
+        looked_for = ", ".join((*([fields["text"]] if "text" in fields else []), *TEXT_FIELDS))
+        return CorpusError(f"record {number}: no article text (looked for {looked_for}); fix or delete it, "
+                           "or name its text column with --field text=COLUMN")
     from rag.corpus import title_from_text
 
     text = text.strip()
-    given_id = _first(fields, ID_FIELDS)
+    given_id = field("id")
     record_id = re.sub(r"[^A-Za-z0-9._-]+", "_", str(number if given_id is None else given_id)).strip("._")[:80]
-    title = _first(fields, TITLE_FIELDS)
+    title, author = field("title"), field("author")
     return Document(
         doc_id=f"{path.stem}-{record_id}", text=text,
         title=str(title).strip() if title else title_from_text(text, markdown=False),
-        date=published_date(str(_first(fields, DATE_FIELDS) or "")),
-        source=_first(fields, SOURCE_FIELDS), url=_first(fields, URL_FIELDS), path=f"{path}:{number}",
-        content_hash=hashlib.sha256(json.dumps(record, sort_keys=True, default=str).encode()).hexdigest(),
+        date=published_date(str(field("date") or "")),
+        source=field("source"), url=field("url"), path=f"{path}:{number}",
+        content_hash=hashlib.sha256(json.dumps([record, dict(fields)], sort_keys=True, default=str).encode()).hexdigest(),
+        author=", ".join(map(str, author)) if isinstance(author, list) else (str(author) if author else None),
     )
 
 
@@ -172,10 +187,6 @@ def _decoded_lines(raw, advance: Callable[[int], None]) -> Iterator[str]:
     for number, line in enumerate(raw):
         advance(len(line))
         yield line.decode("utf-8-sig" if number == 0 else "utf-8", errors="replace")
-
-
-def _first(fields: dict, names: tuple[str, ...]):
-    return next((fields[name] for name in names if name in fields), None)
 
 
 def _html_to_text(content: str) -> str:

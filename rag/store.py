@@ -29,7 +29,7 @@ from rag.types import Chunk, Document, EventDate, Sentence, TypedSpan
 _SCHEMA = """
 CREATE TABLE documents (
     doc_id TEXT NOT NULL, generation INTEGER NOT NULL, removed_in INTEGER,
-    title TEXT NOT NULL, date TEXT, source TEXT, url TEXT,
+    title TEXT NOT NULL, date TEXT, source TEXT, url TEXT, author TEXT,
     path TEXT NOT NULL, content_hash TEXT NOT NULL, text TEXT NOT NULL,
     date_evidence TEXT NOT NULL,  -- empty for a published date, else what it was inferred from
     signature BLOB NOT NULL,  -- MinHash of the text (rag.duplicates), to confirm a near-duplicate
@@ -78,7 +78,7 @@ CREATE INDEX bands_by_generation ON bands(generation);
 CREATE INDEX bands_removed ON bands(removed_in) WHERE removed_in IS NOT NULL;
 """
 _TABLES = ("documents", "chunks", "sentences", "event_dates", "bands")
-_DOCUMENT_COLUMNS = "doc_id, title, date, source, url, path, content_hash, text, date_evidence"
+_DOCUMENT_COLUMNS = "doc_id, title, date, source, url, path, content_hash, text, date_evidence, author"
 _CHUNK_COLUMNS = 'chunk_key, chunk_id, doc_id, start, "end", text'
 _SENTENCE_COLUMNS = 'sentence_id, doc_id, start, "end", text, spans, dates, vector'
 
@@ -194,13 +194,13 @@ class ChunkStore:
         return found
 
     def catalogue(self, since: date | None = None, until: date | None = None) -> list[tuple]:
-        """(doc_id, title, date, date evidence, source, chunk count) of the live articles dated within
-        [since, until] (every one when neither is given), oldest first and undated last."""
+        """(doc_id, title, date, date evidence, source, author, chunk count) of the live articles dated
+        within [since, until] (every one when neither is given), oldest first and undated last."""
         within, bounds = _dated_within(since, until)
-        query = ("SELECT d.doc_id, d.title, d.date, d.date_evidence, d.source, (SELECT count(*) FROM live_chunks c WHERE "
-                 f"c.doc_id = d.doc_id) FROM live_documents d WHERE 1{within} ORDER BY d.date IS NULL, d.date, d.doc_id")
-        return [(doc_id, title, _date(day), evidence, source, chunks)
-                for doc_id, title, day, evidence, source, chunks in self._db.execute(query, bounds)]
+        query = ("SELECT d.doc_id, d.title, d.date, d.date_evidence, d.source, d.author, (SELECT count(*) FROM live_chunks c "
+                 f"WHERE c.doc_id = d.doc_id) FROM live_documents d WHERE 1{within} ORDER BY d.date IS NULL, d.date, d.doc_id")
+        return [(doc_id, title, _date(day), evidence, source, author, chunks)
+                for doc_id, title, day, evidence, source, author, chunks in self._db.execute(query, bounds)]
 
     def chunk_count(self) -> int:
         return self._db.execute("SELECT count(*) FROM live_chunks").fetchone()[0]
@@ -275,10 +275,10 @@ def _insert(db: sqlite3.Connection, generation: int, documents: list[Document], 
             sentences: list[Sentence]) -> None:
     signatures = [signature(d.text) for d in documents]
     db.executemany(
-        f"INSERT INTO documents (generation, {_DOCUMENT_COLUMNS}, signature) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        f"INSERT INTO documents (generation, {_DOCUMENT_COLUMNS}, signature) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             (generation, d.doc_id, d.title, d.date.isoformat() if d.date else None, d.source, d.url, d.path,
-             d.content_hash, d.text, d.date_evidence, values.tobytes())
+             d.content_hash, d.text, d.date_evidence, d.author, values.tobytes())
             for d, values in zip(documents, signatures)
         ],
     )
@@ -334,10 +334,10 @@ def _event_dates(stored: str) -> tuple[EventDate, ...]:
 
 
 def _document(row: tuple) -> Document:
-    doc_id, title, iso_date, source, url, path, content_hash, text, date_evidence = row
+    doc_id, title, iso_date, source, url, path, content_hash, text, date_evidence, author = row
     return Document(
-        doc_id=doc_id, text=text, title=title, date=_date(iso_date),
-        source=source, url=url, path=path, content_hash=content_hash, date_evidence=date_evidence,
+        doc_id=doc_id, text=text, title=title, date=_date(iso_date), source=source, url=url, path=path,
+        content_hash=content_hash, date_evidence=date_evidence, author=author,
     )
 
 

@@ -194,6 +194,8 @@ def inferred_date(text: str) -> tuple[date, str] | None:
 
 @functools.lru_cache(maxsize=65536)
 def _resolve(phrase: str, published: date | None, ahead: bool) -> EventDate | None:
+    if phrase.isdigit():  # a year, the commonest date in news, needs no parser
+        return EventDate(phrase, date(int(phrase), 1, 1), date(int(phrase), 12, 31))
     if published is not None:
         days = _days_of(phrase, published, ahead)
         return EventDate(phrase, *days) if days else None

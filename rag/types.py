@@ -25,6 +25,7 @@ class Document:
     url: str | None = None
     path: str = ""
     content_hash: str = ""
+    author: str | None = None
     # Empty for a date the article carries (metadata, a date marker, the page); otherwise ``date`` was
     # inferred from the text and this says from what: never shown as a publication date.
     date_evidence: str = ""

@@ -140,3 +140,11 @@ def test_add_list_and_remove_articles_from_the_command_line(run, corpus_dir, tmp
     assert code == 1 and "not in index" in err
     code, _, err = run("list", "--index", index, "--since", "last spring")
     assert code == 1 and "YYYY-MM-DD" in err
+
+
+def test_field_overrides_parse_as_pairs_and_a_malformed_one_is_refused(capsys):
+    args = cli.build_parser().parse_args(["index", "--field", "text=story_body", "--field", "Date = pub_ts"])
+    assert args.fields == [("text", "story_body"), ("date", "pub_ts")]
+    with pytest.raises(SystemExit):
+        cli.build_parser().parse_args(["add", "x.jsonl", "--field", "text"])
+    assert "is not FIELD=COLUMN" in capsys.readouterr().err

@@ -79,3 +79,19 @@ def test_adding_a_dump_indexes_its_good_records_and_reports_the_bad_ones(tmp_pat
     assert set(change.doc_ids) == {"dump-a1", "dump-a2"}
     assert sorted(skipped.reason.split(":")[0] for skipped in change.skipped) == ["line 3", "record 4"]
     assert (tmp_path / "corpus" / "dump.jsonl").read_bytes() == dump.read_bytes()  # copied whole, as it is
+
+
+def test_removing_a_dump_record_keeps_it_out_when_the_corpus_is_read_again(tmp_path):
+    from pathlib import Path
+
+    from rag.build import build_index
+    from rag.corpus import REMOVED_FILE
+
+    dump = Path(__file__).parent / "fixtures" / "formats" / "dump.jsonl"
+    add([dump], tmp_path / "corpus", tmp_path / "index", CONFIG, HashEmbedder())
+    remove(["dump-a1"], tmp_path / "corpus", tmp_path / "index", CONFIG)
+    assert (tmp_path / "corpus" / "dump.jsonl").exists()  # the dump stays; the record is listed as removed
+    assert (tmp_path / "corpus" / REMOVED_FILE).read_text() == "dump-a1\n"
+    report = build_index(tmp_path / "corpus", tmp_path / "index", CONFIG, HashEmbedder(), progress=False)
+    assert report.added == () and report.removed == ()
+    assert [listing.doc_id for listing in list_articles(tmp_path / "index", config=CONFIG)] == ["dump-a2"]

@@ -84,6 +84,7 @@ def test_a_news_page_keeps_the_article_and_drops_navigation_ads_related_links_an
     articles, _ = _articles("news_page.html")
     page = articles["news_page"]
     assert (page.title, page.date, page.source) == ("Missiles fly 420 km in Kusong test", date(2021, 3, 25), "Peninsula Daily")
+    assert page.author == "Kim Min-ji"
     assert "The missiles flew about 420 kilometers" in page.text and "open to diplomacy" in page.text
     for boilerplate in ("Subscribe now", "ADVERTISEMENT", "celebrity diets", "fake news", "All rights reserved", "window.ads"):
         assert boilerplate not in page.text
@@ -104,3 +105,27 @@ def test_a_repeated_doc_id_is_reported_and_only_its_first_article_kept(tmp_path)
     documents, skipped = load_corpus(corpus)
     assert [d.doc_id for d in documents] == ["wire-0", "wire-1"] and documents[1].text == "Second story."
     assert len(skipped) == 1 and "doc id wire-1 is also" in skipped[0].reason and skipped[0].path.endswith(":3")
+
+
+ODD_DUMP = ('{"uid": "x1", "story_body": "Missiles flew 300 km on Tuesday.", "pub_ts": "2024-02-01", "writer": "Lee"}\n'
+            '{"uid": "x2", "story_body": "Talks resumed.", "pub_ts": "2024-02-02", "authors": ["Park", "Choi"]}\n')
+
+
+def test_a_dump_with_unusual_column_names_is_read_through_field_overrides(tmp_path):
+    dump = tmp_path / "odd.jsonl"
+    dump.write_text(ODD_DUMP)
+    articles, skipped = load_file(dump)
+    assert articles == [] and "--field text=COLUMN" in skipped[0].reason
+    articles, skipped = load_file(dump, fields={"text": "story_body", "date": "pub_ts"})
+    assert skipped == [] and [(a.doc_id, a.date, a.author) for a in articles] == [
+        ("odd-x1", date(2024, 2, 1), "Lee"), ("odd-x2", date(2024, 2, 2), "Park, Choi")]
+
+
+def test_field_overrides_are_kept_in_the_index_for_later_builds(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "odd.jsonl").write_text(ODD_DUMP)
+    config = Config(embedder="hash-embedder", record_fields=(("text", "story_body"),))
+    assert build_index(corpus, tmp_path / "index", config, HashEmbedder(), progress=False).added == ("odd-x1", "odd-x2")
+    again = build_index(corpus, tmp_path / "index", Config(embedder="hash-embedder"), HashEmbedder(), progress=False)
+    assert again.unchanged == ("odd-x1", "odd-x2") and again.removed == ()

@@ -171,6 +171,7 @@ def test_ask_validates_its_input(index, kwargs, message):
         ({"top_k": 0}, "top-k 0"),
         ({"reader": "gpt"}, "unknown reader 'gpt'"),
         ({"abstain_threshold": 1.5}, "between 0 and 1"),
+        ({"record_fields": (("headline_text", "h"),)}, "unknown record field headline_text; name one of title, text"),
     ],
 )
 def test_config_is_validated_at_construction(changes, message):
