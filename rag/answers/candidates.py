@@ -41,6 +41,9 @@ TYPE_FIT = {
     NAME: {NAME: 1.0, PERSON: 0.7, ORG: 0.7, PLACE: 0.7, GROUP: 0.5},
 }
 PERIOD_FIT = {"inside": 1.0, "possible": 0.5, "undated": 0.0, "outside": -1.0}
+# Evidence inside a named period is preferred over evidence possibly in it when its sentence holds at
+# least this share of the question's terms that the best-matching sentence holds.
+PERIOD_FIRST_SHARE = 0.5
 # Sentences read per question: the best by meaning and words. Enough for the answer to be among
 # them on both eval sets, few enough to keep a question fast.
 SENTENCES_READ = 12
@@ -203,11 +206,14 @@ def period_match(query: Query, hit: Hit, sentence: Sentence) -> str:
 
 
 def sentence_fit(query: Query, hit: Hit, sentence: Sentence) -> tuple[str, str]:
-    """(fit, the date that decided it): by the sentence's own event dates or its article's date first,
-    else as its passage fits (another sentence of it, or a partial date elsewhere in an undated article)."""
+    """(fit, the date that decided it): by the sentence's own event dates or its article's date first;
+    a sentence dated outside the period is outside; one that names no date fits as its passage does
+    (another sentence of it, or a partial date elsewhere in an undated article)."""
     own = query.period.fit(hit.date, sentence.dates)
     if own[0] in ("inside", "possible"):
         return own
+    if any(event.first is not None for event in sentence.dates):
+        return "outside", ""  # it says when it happened, and that is not in the period
     return (hit.period_match, hit.period_evidence) if hit.period_match else own
 
 
@@ -292,8 +298,11 @@ def rank(query: Query, hits: list[Hit], models) -> list[Candidate]:
     if not found:
         return []
     scores = models.ranker.probabilities(np.array([c.features for c in found]))
-    # Under a named period, evidence dated in it comes before evidence only possibly in it.
-    period = FEATURES.index("period_fit")
-    order = sorted(range(len(found)), key=lambda i: (-(found[i].features[period] == 1.0), -scores[i],
-                                                     found[i].hit_rank, found[i].span_start))
+    # Under a named period, evidence dated in it comes before evidence only possibly in it, unless its
+    # sentence shares far fewer of the question's words (a sentence of the period about something else).
+    period, terms = FEATURES.index("period_fit"), FEATURES.index("sentence_terms")
+    most_terms = max(c.features[terms] for c in found)
+    order = sorted(range(len(found)), key=lambda i: (
+        -bool(found[i].features[period] == 1.0 and found[i].features[terms] >= PERIOD_FIRST_SHARE * most_terms),
+        -scores[i], found[i].hit_rank, found[i].span_start))
     return [dataclasses.replace(found[i], score=float(scores[i])) for i in order]
