@@ -95,3 +95,23 @@ def test_removing_a_dump_record_keeps_it_out_when_the_corpus_is_read_again(tmp_p
     report = build_index(tmp_path / "corpus", tmp_path / "index", CONFIG, HashEmbedder(), progress=False)
     assert report.added == () and report.removed == ()
     assert [listing.doc_id for listing in list_articles(tmp_path / "index", config=CONFIG)] == ["dump-a2"]
+
+
+def test_an_undated_article_is_listed_with_an_inferred_date_and_its_evidence(tmp_path, capsys, monkeypatch):
+    from rag import cli
+
+    monkeypatch.setenv("RAG_EMBEDDER", "hash-embedder")
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "wire.txt").write_text("SEOUL, March 5, 2023 (Wire) - North Korea fired a missile.\nIt flew 300 km.\n")
+    (corpus / "plain.txt").write_text("Talks resumed on Tuesday in Geneva.\n")
+    from rag.build import build_index
+
+    build_index(corpus, tmp_path / "index", CONFIG, HashEmbedder(), progress=False)
+    listed = {listing.doc_id: listing for listing in list_articles(tmp_path / "index", config=CONFIG)}
+    assert listed["wire"].date == date(2023, 3, 5)
+    assert listed["wire"].date_evidence == 'inferred from the dateline "March 5, 2023"'
+    assert listed["plain"].date is None and listed["plain"].date_evidence == ""
+    assert cli.main(["list", "--index", str(tmp_path / "index")]) == 0
+    out = capsys.readouterr().out
+    assert "2023-03-05~" in out and "inferred from the article's text" in out
