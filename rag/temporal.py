@@ -192,7 +192,9 @@ def inferred_date(text: str) -> tuple[date, str] | None:
     return latest.first, f"inferred from the latest date the text states, \"{latest.phrase}\""
 
 
-@functools.lru_cache(maxsize=65536)
+# Articles of one day share their phrases ("on Tuesday", "last week"); a small cache keeps memory flat
+# over a large dump.
+@functools.lru_cache(maxsize=4096)
 def _resolve(phrase: str, published: date | None, ahead: bool) -> EventDate | None:
     if phrase.isdigit():  # a year, the commonest date in news, needs no parser
         return EventDate(phrase, date(int(phrase), 1, 1), date(int(phrase), 12, 31))
