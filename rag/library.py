@@ -45,8 +45,7 @@ class Listing:
     def to_dict(self) -> dict:
         return {"doc_id": self.doc_id, "title": self.title, "date": self.date.isoformat() if self.date else None,
                 "date_inferred_from": self.date_evidence or None, "source": self.source, "author": self.author,
-                "chunks": self.chunks,
-                "duplicate_of": self.duplicate_of, "also_in": list(self.also_in)}
+                "chunks": self.chunks, "duplicate_of": self.duplicate_of, "also_in": list(self.also_in)}
 
 
 def add(paths: list[str | Path], corpus_dir: str | Path = "corpus", index_dir: str | Path = "index",
@@ -114,7 +113,7 @@ def list_articles(index_dir: str | Path = "index", since: date | str | None = No
     try:
         listings = [Listing(*row) for row in index.store.catalogue(since, until)]
         copies = index.store.duplicates()
-        dates = {doc_id: day for doc_id, _, day, *_ in index.store.catalogue()} if copies else {}
+        dates = {doc_id: day for doc_id, (_, day, _) in index.store.articles(set(copies)).items()}
     finally:
         index.close()
     return [_grouped(listing, copies, dates) for listing in listings]
