@@ -248,7 +248,7 @@ def _ask(args) -> int:
         return 0
 
     failures = 0
-    for line in sys.stdin:
+    for line in _stdin_lines():
         if not line.strip():
             continue
         try:
@@ -338,6 +338,17 @@ def _summary_line(name: str, s: dict) -> str:
         f"{a['recall']:.3f}/{a['f1']:.3f}, "
         f"p50 {t['p50']:.0f} ms, p95 {t['p95']:.0f} ms ({s['questions']} questions)"
     )
+
+
+def _stdin_lines():
+    """Lines of standard input as text; bytes that are not UTF-8 are kept (as surrogates) for the
+    question's own check to report, so one bad line does not end the batch."""
+    raw = getattr(sys.stdin, "buffer", None)
+    if raw is None:
+        yield from sys.stdin
+        return
+    for line in raw:
+        yield line.decode("utf-8", errors="surrogateescape")
 
 
 def _render(answer) -> str:

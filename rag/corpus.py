@@ -62,7 +62,12 @@ def load_corpus(corpus_dir: str | Path, progress: bool = False, fields: dict[str
     metadata, skipped = _read_metadata(corpus_dir / METADATA_FILE)
     removed = removed_records(corpus_dir)
     documents, seen = [], {}  # seen: doc_id -> where it was read first
-    paths = corpus_files(corpus_dir)
+    paths = []
+    for path in corpus_files(corpus_dir):
+        if corpus_dir.resolve() not in path.resolve().parents:  # a link that leads out of the corpus
+            skipped.append(Skipped(str(path), "a link to a file outside the corpus; copy the file in instead"))
+        else:
+            paths.append(path)
     sizes = [path.stat().st_size for path in paths]
     with tqdm(total=sum(sizes), desc="Reading articles", unit="B", unit_scale=True, disable=not progress) as bar:
         for path, size in zip(paths, sizes):

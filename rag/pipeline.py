@@ -105,6 +105,11 @@ class QA:
         if not isinstance(question, str) or not question.strip():
             raise InvalidInputError("the question is empty; ask something, e.g. rag ask \"How far did the missiles fly?\"")
         question = " ".join(question.split())
+        try:
+            question.encode("utf-8")
+        except UnicodeEncodeError as error:  # bytes that were not UTF-8, carried in as lone surrogates
+            raise InvalidInputError(f"the question is not UTF-8 text (a stray byte at character {error.start + 1}); "
+                                    "retype it, or save the file of questions as UTF-8") from None
         if len(question) > self.config.max_question_chars:
             raise InvalidInputError(
                 f"the question is {len(question):,} characters long; the limit is {self.config.max_question_chars:,}. "

@@ -148,3 +148,16 @@ def test_field_overrides_parse_as_pairs_and_a_malformed_one_is_refused(capsys):
     with pytest.raises(SystemExit):
         cli.build_parser().parse_args(["add", "x.jsonl", "--field", "text"])
     assert "is not FIELD=COLUMN" in capsys.readouterr().err
+
+
+def test_a_question_that_is_not_utf8_gets_a_clear_error_not_a_traceback(run, real_index_dir, monkeypatch):
+    # A shell passes such bytes in an argument as lone surrogates (Python's surrogateescape).
+    code, _, err = run("ask", "How far \udcff did they fly?", "--index", str(real_index_dir))
+    assert code == 1 and "not UTF-8 text (a stray byte at character 9)" in err
+    # On stdin, the bad line is reported and the batch goes on.
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(
+        b"How far did the \xff\xfe missiles fly?\nWhere is the Nimitz due to dock?\n"), encoding="utf-8"))
+    code, out, err = run("ask", "-", "--index", str(real_index_dir), "--json")
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert "not UTF-8 text" in lines[0]["error"] and lines[1]["answer"] == "Busan"
+    assert code == 1 and "Traceback" not in err

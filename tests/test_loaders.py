@@ -129,3 +129,17 @@ def test_field_overrides_are_kept_in_the_index_for_later_builds(tmp_path):
     assert build_index(corpus, tmp_path / "index", config, HashEmbedder(), progress=False).added == ("odd-x1", "odd-x2")
     again = build_index(corpus, tmp_path / "index", Config(embedder="hash-embedder"), HashEmbedder(), progress=False)
     assert again.unchanged == ("odd-x1", "odd-x2") and again.removed == ()
+
+
+def test_a_link_leading_out_of_the_corpus_is_refused_and_reported(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "inside.txt").write_text("Talks resumed in Geneva.\n")
+    secret = tmp_path / "secret.txt"
+    secret.write_text("Private notes that must never be served.\n")
+    (corpus / "leak.txt").symlink_to(secret)
+    (corpus / "alias.txt").symlink_to(corpus / "inside.txt")  # a link within the corpus is fine
+    documents, skipped = load_corpus(corpus)
+    assert sorted(document.doc_id for document in documents) == ["alias", "inside"]
+    assert [(Path(s.path).name, s.reason) for s in skipped] == [
+        ("leak.txt", "a link to a file outside the corpus; copy the file in instead")]
