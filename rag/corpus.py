@@ -23,6 +23,9 @@ from rag.sentences import sentence_spans
 from rag.types import Document
 
 METADATA_FILE = "metadata.jsonl"
+# Longer articles are refused: a news article is under 100,000 characters, and one of 40 MB (a log,
+# a book, a file with no sentence breaks) would keep an index build busy for an hour embedding it.
+MAX_ARTICLE_CHARS = 2_000_000
 # Records removed from a dump or feed with `rag remove`, one doc id per line: the file itself stays.
 REMOVED_FILE = "removed-records.ids"
 
@@ -108,6 +111,9 @@ def load_file(path: Path, overrides: dict | None = None, advance=lambda read: No
         for item in items:
             if isinstance(item, CorpusError):
                 skipped.append(Skipped(str(path), str(item)))
+            elif len(item.text) > MAX_ARTICLE_CHARS:
+                skipped.append(Skipped(item.path, f"{len(item.text):,} characters, over the {MAX_ARTICLE_CHARS:,}-character "
+                                                  "limit for one article; split it into articles"))
             else:
                 documents.append(_dated(item))
     except CorpusError as problem:

@@ -143,3 +143,16 @@ def test_a_link_leading_out_of_the_corpus_is_refused_and_reported(tmp_path):
     assert sorted(document.doc_id for document in documents) == ["alias", "inside"]
     assert [(Path(s.path).name, s.reason) for s in skipped] == [
         ("leak.txt", "a link to a file outside the corpus; copy the file in instead")]
+
+
+def test_an_article_longer_than_the_limit_is_skipped_with_the_reason(tmp_path):
+    from rag.corpus import MAX_ARTICLE_CHARS
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "short.txt").write_text("Talks resumed in Geneva.\n")
+    (corpus / "huge.txt").write_text("word " * (MAX_ARTICLE_CHARS // 5 + 1))  # no sentence breaks at all
+    documents, skipped = load_corpus(corpus)
+    assert [document.doc_id for document in documents] == ["short"]
+    assert [Path(s.path).name for s in skipped] == ["huge.txt"]
+    assert "over the 2,000,000-character limit for one article; split it" in skipped[0].reason
