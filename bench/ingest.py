@@ -57,6 +57,8 @@ def write_dump(path: Path, articles: int, seed: int = 7) -> None:
 def ingest(path: Path) -> dict:
     """Stream the dump through parsing, dates and duplicate detection; nothing is kept per article
     but its band keys (in SQLite, on disk)."""
+    import numpy as np
+
     from rag.corpus import _dated
     from rag.duplicates import SIMILARITY, band_keys, signature, similarity
     from rag.loaders import JsonlLoader
@@ -79,8 +81,6 @@ def ingest(path: Path) -> dict:
         keys = band_keys(values)
         marks = ",".join("?" * len(keys))
         candidates = bands.execute(f"SELECT DISTINCT signature FROM bands WHERE band IN ({marks})", keys).fetchall()
-        import numpy as np
-
         duplicates += any(similarity(values, np.frombuffer(blob, dtype=np.uint32)) >= SIMILARITY for (blob,) in candidates)
         bands.executemany("INSERT INTO bands VALUES (?, ?, ?)", [(number, key, values.tobytes()) for key in keys])
     seconds = time.perf_counter() - started

@@ -213,9 +213,7 @@ def remove_article(corpus_dir: str | Path, doc_id: str) -> Path:
             return path
     if any(doc_id.startswith(f"{path.stem}-") for path in corpus_files(corpus_dir)
            if path.suffix.lower() not in ArticleFileLoader.suffixes):
-        listed = corpus_dir / REMOVED_FILE
-        write_text_durably(listed, "".join(f"{record}\n" for record in sorted(removed_records(corpus_dir) | {doc_id})))
-        return listed
+        return _list_removed(corpus_dir, removed_records(corpus_dir) | {doc_id})
     raise CorpusError(f"no article {doc_id!r} in {corpus_dir}; pick one from the list")
 
 
@@ -229,7 +227,13 @@ def restore_records(corpus_dir: Path, doc_ids: set[str]) -> None:
     """Take records added again (`rag add` of their dump) off the removed list."""
     removed = removed_records(corpus_dir)
     if removed & doc_ids:
-        write_text_durably(Path(corpus_dir) / REMOVED_FILE, "".join(f"{record}\n" for record in sorted(removed - doc_ids)))
+        _list_removed(Path(corpus_dir), removed - doc_ids)
+
+
+def _list_removed(corpus_dir: Path, doc_ids: set[str]) -> Path:
+    listed = corpus_dir / REMOVED_FILE
+    write_text_durably(listed, "".join(f"{doc_id}\n" for doc_id in sorted(doc_ids)))
+    return listed
 
 
 def _strip_date_marker(content: str) -> tuple[str, date | None]:

@@ -181,11 +181,13 @@ def event_dates(sentence: str, published: date | None) -> tuple[EventDate, ...]:
 def inferred_date(text: str) -> tuple[date, str] | None:
     """A date for an undated article, and its evidence: a full date in its first line (a dateline),
     else the latest full date the text states. The caller must show it as inferred."""
-    first_line = text.strip().split("\n", 1)[0][:200]
-    for event in event_dates(first_line, None):
-        if event.first is not None and event.first == event.last:
-            return event.first, f"inferred from the dateline \"{event.phrase}\""
-    stated = [event for event in event_dates(text, None) if event.first is not None and event.first == event.last]
+    def full_dates(words: str) -> list[EventDate]:
+        return [event for event in event_dates(words, None) if event.first is not None and event.first == event.last]
+
+    dateline = full_dates(text.strip().split("\n", 1)[0][:200])
+    if dateline:
+        return dateline[0].first, f"inferred from the dateline \"{dateline[0].phrase}\""
+    stated = full_dates(text)
     if not stated:
         return None
     latest = max(stated, key=lambda event: event.first)
@@ -232,7 +234,8 @@ def _days_of(phrase: str, base: date, ahead: bool) -> tuple[date, date] | None:
         monday = day - relativedelta(days=day.weekday())
         return monday, monday + relativedelta(days=6)
     if unit == "month":
-        return _month(day.year, day.month).start, _month(day.year, day.month).end
+        month = _month(day.year, day.month)
+        return month.start, month.end
     if unit == "year":
         return date(day.year, 1, 1), date(day.year, 12, 31)
     return day, day
