@@ -26,11 +26,12 @@ from rag.chunking import chunk_document, word_count
 from rag.config import Config
 from rag.corpus import Skipped, fingerprint, load_corpus
 from rag.embedding import Embedder, SentenceTransformerEmbedder
-from rag.errors import InvalidInputError
+from rag.errors import IndexBusyError, InvalidInputError
+from rag.faults import point
 from rag.files import write_text_durably
-from rag.index import (FORMAT_VERSION, KEYWORDS, MANIFEST, STORE, Index, finish_interrupted_swap, load_index,
-                       older_format, record_fields, retired)
+from rag.index import FORMAT_VERSION, KEYWORDS, MANIFEST, STORE, Index, load_index, manifest_stamp, older_format, record_fields
 from rag.lexical import create_keyword_store
+from rag.locking import retired, staging_prefix, writing
 from rag.store import ChunkStore
 from rag.types import Chunk, Document, Sentence
 from rag.vectors import create_vector_store, day_number, location_of, resolve_location
@@ -81,14 +82,19 @@ def build_index(
 
     Only new and changed articles are embedded. An existing index is updated in place unless
     ``compact`` (or the config's compaction limits) asks for a full write, which reuses every vector;
-    ``rebuild`` embeds everything again.
+    ``rebuild`` embeds everything again. Holds the index's write lock (rag.locking) throughout.
     """
     config = config or Config()
     index_dir = Path(index_dir)
-    embedder = embedder or SentenceTransformerEmbedder(config.embedder)
+    with writing(index_dir):
+        return _build(corpus_dir, index_dir, config, embedder or SentenceTransformerEmbedder(config.embedder),
+                      rebuild, compact, progress)
+
+
+def _build(corpus_dir: str | Path, index_dir: Path, config: Config, embedder: Embedder, rebuild: bool, compact: bool,
+           progress: bool) -> BuildReport:
     config = config.replace(record_fields=tuple(sorted(record_fields(config, index_dir).items())))
     documents, skipped = load_corpus(corpus_dir, progress, dict(config.record_fields))
-    finish_interrupted_swap(index_dir)
     rebuild = rebuild or older_format(index_dir)
     rebuilding = rebuild and (index_dir / MANIFEST).exists()
     previous = None if rebuild or not (index_dir / MANIFEST).exists() else load_index(index_dir, config)
@@ -125,11 +131,12 @@ def update_index(index_dir: str | Path, add: list[Document] = (), remove: list[s
                  embedder: Embedder | None = None, progress: bool = False) -> tuple[int, int]:
     """Open the index in ``index_dir``, ``update`` it, and close it."""
     config = config or Config()
-    index = load_index(index_dir, config)
-    try:
-        return update(index, add, remove, config, embedder, progress)
-    finally:
-        index.close()
+    with writing(index_dir):
+        index = load_index(index_dir, config)
+        try:
+            return update(index, add, remove, config, embedder, progress)
+        finally:
+            index.close()
 
 
 def update(index: Index, add: list[Document] = (), remove: list[str] = (), config: Config | None = None,
@@ -139,6 +146,15 @@ def update(index: Index, add: list[Document] = (), remove: list[str] = (), confi
     keeps an index open (the chat app, a script): nothing is loaded again. Returns (chunks embedded,
     chunks in the index)."""
     config = config or Config()
+    with writing(index.directory):
+        if not index.is_current():
+            raise IndexBusyError(f"another process changed index {index.directory} since this one opened it; "
+                                 "open it again (rag.load) and repeat the change")
+        return _checked_update(index, add, remove, config, embedder, progress)
+
+
+def _checked_update(index: Index, add: list[Document], remove: list[str], config: Config, embedder: Embedder | None,
+                    progress: bool) -> tuple[int, int]:
     known = index.store.content_hashes([*remove, *(document.doc_id for document in add)])
     unknown = sorted(set(remove) - set(known))
     if unknown:
@@ -194,7 +210,7 @@ def _update(index: Index, documents: list[Document], removed_ids: list[str], con
     }
     # The commit: until this rename, every reader sees the previous generation.
     write_text_durably(index.directory / MANIFEST, json.dumps(manifest, indent=2) + "\n")
-    index.manifest = manifest
+    index.manifest, index.stamp = manifest, manifest_stamp(index.directory)
     index.store.close()
     index.store = ChunkStore(index.directory / STORE, generation + 1)
     return len(keys), chunks
@@ -270,7 +286,7 @@ def _write_atomically(index_dir: Path, documents: list[Document], chunks: list[t
                       vector_of: dict[int, np.ndarray], location: str, keyword_kind: str | None, config: Config,
                       embedder: Embedder) -> None:
     index_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{index_dir.name}.building-", dir=index_dir.parent))
+    staging = Path(tempfile.mkdtemp(prefix=staging_prefix(index_dir), dir=index_dir.parent))
     vectors = keywords = None
     try:
         keys = np.array([key for key, _ in chunks], dtype=np.int64)
@@ -316,7 +332,9 @@ def _swap_into_place(staging: Path, index_dir: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
     if index_dir.exists():
         index_dir.rename(old)
+        point("retired the old index")
     staging.rename(index_dir)
+    point("swapped in the new index")
     shutil.rmtree(old, ignore_errors=True)
 
 

@@ -10,7 +10,8 @@ import sys
 import textwrap
 
 from rag.config import READERS, Config
-from rag.errors import RagError
+from rag.errors import InvalidInputError, RagError
+from rag.locking import writing
 
 EXAMPLES = """examples:
   rag index                                   build or update index/ from corpus/
@@ -63,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     _field_option(index)
     index.add_argument("--json", action="store_true", help="print the build report as JSON")
     index.add_argument("--quiet", action="store_true", help="print nothing but warnings and errors")
+    _no_wait_option(index)
 
     add = commands.add_parser("add", help="copy article files or folders into the corpus and index just those")
     add.add_argument("paths", nargs="+", metavar="PATH",
@@ -123,9 +125,18 @@ def build_parser() -> argparse.ArgumentParser:
     calibrate.add_argument("--quiet", action="store_true", help="no progress bars")
 
     serve = commands.add_parser("serve", help="serve the chat page (builds the index first if it is missing)")
-    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)")
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="address to listen on (default: 127.0.0.1, this machine only; any other needs --auth or --insecure)")
     serve.add_argument("--port", type=int, default=7860, help="port (default: 7860)")
-    serve.add_argument("--share", action="store_true", help="also create a public Gradio share link")
+    serve.add_argument("--share", action="store_true", help="also create a public Gradio share link (needs --auth or --insecure)")
+    serve.add_argument("--auth", metavar="USER:PASSWORD",
+                       help="ask visitors for this user name and password (default: $RAG_AUTH; none on this machine only)")
+    serve.add_argument("--insecure", action="store_true",
+                       help="serve beyond this machine without a password (anyone who reaches the port can read and change the archive)")
+    serve.add_argument("--concurrency", type=int, default=2, metavar="N",
+                       help="questions answered at once; more queue (default: 2, one per core of a laptop)")
+    serve.add_argument("--queue-size", type=int, default=256, metavar="N",
+                       help="questions waiting beyond those; past it a visitor is told the page is busy (default: 256)")
     serve.add_argument("--index", default="index", help="index folder (default: index)")
     serve.add_argument("--corpus", default="corpus", help="corpus folder (default: corpus)")
     return parser
@@ -150,6 +161,12 @@ def _corpus_change_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--corpus", default="corpus", help="corpus folder (default: corpus)")
     parser.add_argument("--index", default="index", help="index folder (default: index; `rag add` builds it if missing)")
     parser.add_argument("--json", action="store_true", help="print what was done as JSON")
+    _no_wait_option(parser)
+
+
+def _no_wait_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--no-wait", action="store_true",
+                        help="fail at once if another rag process is writing the index (default: wait for it)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -172,8 +189,9 @@ def _index(args) -> int:
 
     config = from_env().replace(embedder=args.embedder, vector_store=args.store, keyword_store=args.keywords,
                                 record_fields=tuple(args.fields) if args.fields else None)
-    report = build_index(args.corpus, args.index, config, rebuild=args.rebuild, compact=args.compact,
-                         progress=not args.quiet)
+    with writing(args.index, wait=not args.no_wait):
+        report = build_index(args.corpus, args.index, config, rebuild=args.rebuild, compact=args.compact,
+                             progress=not args.quiet)
     for skipped in report.skipped:
         print(f"rag: warning: {skipped}", file=sys.stderr)
     if args.json:
@@ -189,14 +207,17 @@ def _add(args) -> int:
     from rag.library import add
 
     config = from_env().replace(record_fields=tuple(args.fields) if args.fields else None)
-    change = add(args.paths, args.corpus, args.index, config, progress=not args.quiet and not args.json)
+    with writing(args.index, wait=not args.no_wait):
+        change = add(args.paths, args.corpus, args.index, config, progress=not args.quiet and not args.json)
     return _report_change(change, "Added", args)
 
 
 def _remove(args) -> int:
     from rag.library import remove
 
-    return _report_change(remove(args.doc_ids, args.corpus, args.index, from_env()), "Removed", args)
+    with writing(args.index, wait=not args.no_wait):
+        change = remove(args.doc_ids, args.corpus, args.index, from_env())
+    return _report_change(change, "Removed", args)
 
 
 def _report_change(change, verb: str, args) -> int:
@@ -325,8 +346,29 @@ def _serve(args) -> int:
         from rag.ui import launch
     except ImportError:
         raise RagError("the chat page needs gradio; run: .venv/bin/pip install -e '.[app]'") from None
-    launch(args.host, args.port, args.share, args.index, args.corpus, from_env())
+    auth = args.auth or os.environ.get("RAG_AUTH")
+    user, _, password = (auth or "").partition(":")
+    if auth and not (user and password):
+        raise InvalidInputError("--auth wants USER:PASSWORD, e.g. --auth desk:correct-horse")
+    if (args.share or not _loopback(args.host)) and not (auth or args.insecure):
+        raise InvalidInputError(f"serving on {'a share link' if args.share else args.host} lets anyone who reaches it read "
+                                "and change the archive; add --auth USER:PASSWORD, or --insecure if that is intended")
+    if args.concurrency < 1 or args.queue_size < 1:
+        raise InvalidInputError("--concurrency and --queue-size must be at least 1")
+    launch(args.host, args.port, args.share, args.index, args.corpus, from_env(), auth=(user, password) if auth else None,
+           concurrency=args.concurrency, queue_size=args.queue_size)
     return 0
+
+
+def _loopback(host: str) -> bool:
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # a host name: it may resolve to any interface
 
 
 def _summary_line(name: str, s: dict) -> str:

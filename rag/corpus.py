@@ -18,6 +18,7 @@ from datetime import date
 from pathlib import Path
 
 from rag.errors import CorpusError
+from rag.faults import point
 from rag.files import write_text_durably
 from rag.sentences import sentence_spans
 from rag.types import Document
@@ -28,6 +29,7 @@ METADATA_FILE = "metadata.jsonl"
 MAX_ARTICLE_CHARS = 2_000_000
 # Records removed from a dump or feed with `rag remove`, one doc id per line: the file itself stays.
 REMOVED_FILE = "removed-records.ids"
+PARTIAL_COPY = ".part"  # the suffix of a file `rag add` is still copying in
 
 _DATE_MARKER = re.compile(r"\A\s*date\s+(\d{4}-\d{2}-\d{2})[ \t]*\n?\s*", re.IGNORECASE)
 _MD_HEADING = re.compile(r"\A\s*#{1,6}\s+(.+?)\s*#*\s*$", re.MULTILINE)
@@ -194,10 +196,17 @@ def add_article(corpus_dir: str | Path, source: Path, filename: str | None = Non
             raise CorpusError(problem)
     except CorpusError as error:
         raise CorpusError(f"{filename}: {error}") from None
-    partial = corpus_dir / f".{name}.part"  # not an article suffix: an index build running now skips it
+    partial = corpus_dir / f".{name}{PARTIAL_COPY}"  # not an article suffix: an index build running now skips it
     shutil.copyfile(source, partial)
+    point(f"copied {name} into the corpus")
     partial.replace(target)
     return target
+
+
+def discard_partial_copies(corpus_dir: Path) -> None:
+    """Delete the copies an `add` killed mid-copy left (run by a writer holding the index's lock)."""
+    for path in Path(corpus_dir).glob(f".*{PARTIAL_COPY}"):
+        path.unlink()
 
 
 def remove_article(corpus_dir: str | Path, doc_id: str) -> Path:
@@ -209,6 +218,7 @@ def remove_article(corpus_dir: str | Path, doc_id: str) -> Path:
     corpus_dir = Path(corpus_dir).resolve()
     for path in corpus_files(corpus_dir):
         if path.stem == doc_id and path.suffix.lower() in ArticleFileLoader.suffixes:
+            point(f"removing {path.name} from the corpus")
             path.unlink()
             return path
     if any(doc_id.startswith(f"{path.stem}-") for path in corpus_files(corpus_dir)

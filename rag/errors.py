@@ -31,3 +31,7 @@ class ModelNotAvailableError(RagError):
 
 class InvalidInputError(RagError):
     """A question, date or setting given by the user is not acceptable."""
+
+
+class IndexBusyError(RagError):
+    """Another process is writing the index, and the caller asked not to wait."""

@@ -6,6 +6,8 @@ import os
 from pathlib import Path
 from typing import Callable
 
+from rag.faults import point
+
 
 def write_durably(path: Path, write: Callable[[str], None]) -> None:
     """Call ``write`` on a temporary name beside ``path``, flush it to disk, then rename it into
@@ -13,9 +15,11 @@ def write_durably(path: Path, write: Callable[[str], None]) -> None:
     path = Path(path)
     partial = path.with_name(path.name + ".partial")
     write(str(partial))
+    point(f"wrote {partial.name}")
     with open(partial, "rb") as written:
         os.fsync(written.fileno())
     os.replace(partial, path)
+    point(f"renamed {path.name}")
     directory = os.open(path.parent, os.O_RDONLY)
     try:
         os.fsync(directory)

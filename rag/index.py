@@ -17,6 +17,7 @@ from pathlib import Path
 from rag.config import Config
 from rag.errors import IndexCorruptError, IndexMismatchError, IndexNotFoundError, StoreUnavailableError
 from rag.lexical import KEYWORD_BACKENDS, KeywordStore, open_keyword_store
+from rag.locking import finish_interrupted_swap
 from rag.store import ChunkStore
 from rag.vectors import VectorStore, backends, open_vector_store
 
@@ -33,12 +34,18 @@ class Index:
     """A loaded index at the generation its manifest names: the chunk store, the vector store and the
     keyword index, all keyed by chunk keys. Nothing but the manifest is read into memory up front."""
 
-    def __init__(self, directory: Path, manifest: dict, store: ChunkStore, vectors: VectorStore, keywords: KeywordStore):
+    def __init__(self, directory: Path, manifest: dict, store: ChunkStore, vectors: VectorStore, keywords: KeywordStore,
+                 stamp: tuple[int, int] | None = None):
         self.directory = directory
         self.manifest = manifest
         self.store = store
         self.vectors = vectors
         self.keywords = keywords
+        self.stamp = stamp or manifest_stamp(directory)  # of the manifest read, taken before reading it
+
+    def is_current(self) -> bool:
+        """False once a writer has committed a newer generation or swapped in a new index."""
+        return manifest_stamp(self.directory) in (self.stamp, None)  # None: a swap is under way
 
     @property
     def generation(self) -> int:
@@ -57,6 +64,7 @@ def load_index(index_dir: str | Path, config: Config | None = None) -> Index:
     """Open an index, checking it was built with the embedder and chunker ``config`` names."""
     index_dir = Path(index_dir)
     finish_interrupted_swap(index_dir)
+    stamp = manifest_stamp(index_dir)
     manifest = read_manifest(index_dir)
     _check_compatible(manifest, config or Config(), index_dir)
     _check_backends(manifest, index_dir)
@@ -66,7 +74,7 @@ def load_index(index_dir: str | Path, config: Config | None = None) -> Index:
         hidden = store.hidden_keys()
         vectors = open_vector_store(index_dir, manifest["backends"], generation, hidden)
         keywords = open_keyword_store(index_dir / KEYWORDS, manifest["backends"], vectors, generation, hidden)
-        index = Index(index_dir, manifest, store, vectors, keywords)
+        index = Index(index_dir, manifest, store, vectors, keywords, stamp)
     except StoreUnavailableError:
         raise  # a server that is down is not a damaged index
     except Exception as error:  # sqlite3, faiss, Milvus and tantivy each raise their own kinds
@@ -74,6 +82,15 @@ def load_index(index_dir: str | Path, config: Config | None = None) -> Index:
     if not store.chunk_count() == len(vectors) == len(keywords) == manifest["chunks"]:
         raise IndexCorruptError(damaged(index_dir, index_dir) + f" (chunk count differs from {MANIFEST})")
     return index
+
+
+def manifest_stamp(index_dir: Path) -> tuple[int, int] | None:
+    """Which manifest file is in place: every commit replaces it with a new file (a new inode)."""
+    try:
+        status = (Path(index_dir) / MANIFEST).stat()
+    except FileNotFoundError:
+        return None
+    return status.st_ino, status.st_mtime_ns
 
 
 def read_manifest(index_dir: Path) -> dict:
@@ -101,17 +118,6 @@ def older_format(index_dir: Path) -> bool:
 
 def damaged(path: Path, index_dir: Path) -> str:
     return f"index file {path} is damaged or incomplete; rebuild it with: rag index --rebuild --index {index_dir}"
-
-
-def retired(index_dir: Path) -> Path:
-    """Where a full write moves the index it replaces, for the moment between two renames."""
-    return index_dir.with_name(f".{index_dir.name}.old")
-
-
-def finish_interrupted_swap(index_dir: Path) -> None:
-    """A crash between the two renames of a swap leaves only the retired index: put it back."""
-    if not index_dir.exists() and (retired(index_dir) / MANIFEST).exists():
-        retired(index_dir).rename(index_dir)
 
 
 def _check_backends(manifest: dict, index_dir: Path) -> None:

@@ -21,6 +21,7 @@ from typing import Protocol
 import numpy as np
 
 from rag.errors import InvalidInputError
+from rag.faults import point
 from rag.text import tokenize
 from rag.vectors import DateFilter, day_number
 
@@ -149,7 +150,9 @@ class TantivyKeywordIndex:
     def commit(self) -> dict:
         """Make the added chunks durable, as generation + 1."""
         if self._writer is not None:
+            point("keywords written")
             self._writer.commit()
+            point("keywords committed")
             self._writer.wait_merging_threads()  # also releases tantivy's writer lock
             self._writer = None
         self.generation += 1

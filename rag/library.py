@@ -14,9 +14,10 @@ from datetime import date
 from pathlib import Path
 
 from rag.config import Config
-from rag.corpus import Skipped, add_article, load_file, remove_article, restore_records
+from rag.corpus import Skipped, add_article, discard_partial_copies, load_file, remove_article, restore_records
 from rag.errors import CorpusError
 from rag.index import MANIFEST, record_fields
+from rag.locking import writing
 from rag.loaders import SUFFIXES
 from rag.temporal import as_date
 
@@ -53,11 +54,17 @@ def add(paths: list[str | Path], corpus_dir: str | Path = "corpus", index_dir: s
     """Copy the article files in ``paths`` (files or folders; articles, dumps, feeds, PDFs) into the
     corpus and index their articles. A file or record that cannot be read is reported in ``skipped``
     and the rest go ahead; ``max_bytes`` refuses larger files (the chat page's upload limit)."""
+    with writing(index_dir):
+        return _add(paths, Path(corpus_dir), Path(index_dir), config or Config(), embedder, progress, max_bytes)
+
+
+def _add(paths: list[str | Path], corpus_dir: Path, index_dir: Path, config: Config, embedder, progress: bool,
+         max_bytes: int | None) -> Change:
     from rag.build import build_index, update_index
 
-    config = config or Config()
-    Path(corpus_dir).mkdir(parents=True, exist_ok=True)
-    fields = record_fields(config, Path(index_dir))
+    corpus_dir.mkdir(parents=True, exist_ok=True)
+    discard_partial_copies(corpus_dir)
+    fields = record_fields(config, index_dir)
     saved, skipped = [], []
     for path in _article_files(paths, skipped):
         try:
@@ -66,7 +73,7 @@ def add(paths: list[str | Path], corpus_dir: str | Path = "corpus", index_dir: s
             skipped.append(Skipped(str(path), str(error)))
     if not saved:
         return Change(skipped=tuple(skipped))
-    if not (Path(index_dir) / MANIFEST).exists():
+    if not (index_dir / MANIFEST).exists():
         report = build_index(corpus_dir, index_dir, config, embedder, progress=progress)
         return Change(tuple(sorted(report.added)), (*skipped, *report.skipped), report.total_chunks)
     documents = []
@@ -83,23 +90,29 @@ def remove(doc_ids: list[str], corpus_dir: str | Path = "corpus", index_dir: str
            config: Config | None = None) -> Change:
     """Delete the articles ``doc_ids`` from the corpus and the index; an unknown doc id is an error
     and removes nothing."""
-    from rag.build import update
     from rag.index import load_index
 
     config = config or Config()
-    index = load_index(index_dir, config)
-    try:
-        unknown = sorted(set(doc_ids) - set(index.store.content_hashes(list(doc_ids))))
-        if unknown:
-            raise CorpusError(f"not in index {index_dir}: {', '.join(unknown)}; `rag list` shows the doc ids it holds")
-        for doc_id in doc_ids:
-            try:
-                remove_article(corpus_dir, doc_id)
-            except CorpusError:
-                pass  # indexed from a file no longer in the corpus: removing it from the index is what is asked
-        _, chunks = update(index, remove=list(doc_ids), config=config)
-    finally:
-        index.close()
+    with writing(index_dir):
+        index = load_index(index_dir, config)
+        try:
+            return _remove(index, doc_ids, corpus_dir, config)
+        finally:
+            index.close()
+
+
+def _remove(index, doc_ids: list[str], corpus_dir: str | Path, config: Config) -> Change:
+    from rag.build import update
+
+    unknown = sorted(set(doc_ids) - set(index.store.content_hashes(list(doc_ids))))
+    if unknown:
+        raise CorpusError(f"not in index {index.directory}: {', '.join(unknown)}; `rag list` shows the doc ids it holds")
+    for doc_id in doc_ids:
+        try:
+            remove_article(corpus_dir, doc_id)
+        except CorpusError:
+            pass  # indexed from a file no longer in the corpus: removing it from the index is what is asked
+    _, chunks = update(index, remove=list(doc_ids), config=config)
     return Change(tuple(doc_ids), (), chunks)
 
 

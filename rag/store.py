@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from rag.faults import point
 from rag.duplicates import SIMILARITY, band_keys, signature, similarity
 from rag.types import Chunk, Document, EventDate, Sentence, TypedSpan
 
@@ -106,7 +107,9 @@ class ChunkStore:
         try:
             db.executescript(_SCHEMA)
             _insert(db, generation, documents, keyed_chunks, sentences)
+            point("store rows inserted")
             db.commit()
+            point("store committed")
         finally:
             db.close()
 
@@ -127,6 +130,8 @@ class ChunkStore:
                         db.execute(f"UPDATE {table} SET removed_in = ? WHERE removed_in IS NULL AND doc_id IN ({marks})",
                                    (committed + 1, *batch))
                 _insert(db, committed + 1, documents, keyed_chunks, sentences)
+                point("store generation inserted")
+            point("store generation committed")
         finally:
             db.close()
 

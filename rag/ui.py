@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,6 +16,8 @@ from rag.library import add
 from rag.loaders import SUFFIXES
 from rag.library import remove as remove_articles
 from rag.errors import RagError
+from rag.locking import writing
+from rag.vectors import location_of
 from rag.build import build_index
 from rag.index import MANIFEST
 from rag.pipeline import QA, load
@@ -35,25 +38,32 @@ class Library:
     index_dir: Path
     config: Config
     _qas: dict[tuple[str, str], QA] = field(default_factory=dict)
+    _opening: threading.Lock = field(default_factory=threading.Lock)
 
     def qa(self, reader: str, model: str) -> QA:
-        """The QA for this reader choice; all choices share one loaded index (built if missing)."""
+        """The QA for this reader choice; all choices share one loaded index (built if missing). Once a
+        writer (this page's panel, `rag add` or `rag index` elsewhere) commits, the next question opens
+        the new index; questions under way finish on the one they started with."""
         key = (reader, model)
-        if not self._qas:
-            if not (self.index_dir / MANIFEST).exists():
-                build_index(self.corpus_dir, self.index_dir, self.config, progress=True)
-            self._qas[(self.config.reader, "")] = load(self.index_dir, self.config).load()
-        if key not in self._qas:
-            shared = next(iter(self._qas.values()))
-            self._qas[key] = shared.using(reader=reader, seq2seq_model=model or None).load()
-        return self._qas[key]
+        with self._opening:
+            if self._qas and not next(iter(self._qas.values())).index.is_current():
+                self._qas = {}  # not closed: other visitors may be mid-question on it
+            if not self._qas:
+                if not (self.index_dir / MANIFEST).exists():
+                    build_index(self.corpus_dir, self.index_dir, self.config, progress=True)
+                self._qas = {(self.config.reader, ""): load(self.index_dir, self.config).load()}
+            if key not in self._qas:
+                shared = next(iter(self._qas.values()))
+                self._qas[key] = shared.using(reader=reader, seq2seq_model=model or None).load()
+            return self._qas[key]
 
     def forget(self) -> None:
-        """Close the index before it changes (Milvus Lite serves a file to one client); the next question
-        loads it again. Every reader choice shares the one index."""
-        if self._qas:
-            next(iter(self._qas.values())).index.close()
-        self._qas.clear()
+        """Before this page writes the index: close it if it is a Milvus Lite file, which serves one client
+        at a time; the next question loads it again. Other stores stay open for questions under way."""
+        with self._opening:
+            if self._qas and location_of(next(iter(self._qas.values())).index.manifest["backends"]) == "milvus-lite":
+                next(iter(self._qas.values())).index.close()
+                self._qas = {}
 
     def doc_ids(self) -> list[str]:
         return [path.stem for path in corpus_files(self.corpus_dir)]
@@ -102,10 +112,11 @@ def upload(library: Library, files: list | None, progress=None):
     """Save uploaded articles (validated) and index just those, as `rag add` does; returns a status message."""
     if not files:
         return "Choose one or more article files first (text, Markdown, HTML, JSONL/CSV dumps, feeds or PDFs)."
-    library.forget()
     try:
-        change = add([Path(getattr(file, "name", file)) for file in files], library.corpus_dir, library.index_dir,
-                      library.config, progress=True, max_bytes=UPLOAD_LIMIT)
+        with writing(library.index_dir, wait=False):
+            library.forget()
+            change = add([Path(getattr(file, "name", file)) for file in files], library.corpus_dir, library.index_dir,
+                          library.config, progress=True, max_bytes=UPLOAD_LIMIT)
     except RagError as error:
         return f"Nothing was added: {error}"
     lines = [f"Added {', '.join(change.doc_ids)}; the index holds {change.chunks} chunks." if change.doc_ids
@@ -117,9 +128,10 @@ def remove(library: Library, doc_id: str | None) -> str:
     """Delete one article from the corpus and the index, as `rag remove` does."""
     if not doc_id:
         return "Pick an article to remove."
-    library.forget()
     try:
-        change = remove_articles([doc_id], library.corpus_dir, library.index_dir, library.config)
+        with writing(library.index_dir, wait=False):
+            library.forget()
+            change = remove_articles([doc_id], library.corpus_dir, library.index_dir, library.config)
     except RagError as error:
         return f"Could not remove {doc_id}: {error}"
     return f"Removed {doc_id}; the index holds {change.chunks} chunks."
@@ -192,10 +204,22 @@ def build_ui(library: Library):
 
 
 def launch(host: str = "127.0.0.1", port: int = 7860, share: bool = False, index_dir: str = "index",
-           corpus_dir: str = "corpus", config: Config | None = None) -> None:
+           corpus_dir: str = "corpus", config: Config | None = None, auth: tuple[str, str] | None = None,
+           concurrency: int = 2, queue_size: int = 256) -> None:
+    """Serve the page. ``concurrency`` questions are answered at once (answering is CPU-bound: more
+    than the cores only adds waiting), up to ``queue_size`` more wait, and past that a visitor is
+    told the page is busy rather than kept waiting without end (docs/reliability.md measures it)."""
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # offline: no usage reporting
     library = Library(Path(corpus_dir), Path(index_dir), config or Config())
     if not (library.index_dir / MANIFEST).exists():
         print(f"Building the index of {corpus_dir} into {index_dir}…")
     library.qa(library.config.reader, "")  # build if missing and load models before the first visitor
-    build_ui(library).queue().launch(server_name=host, server_port=port, share=share, css=CSS, show_error=False)
+    page = build_ui(library).queue(default_concurrency_limit=concurrency, max_size=queue_size)
+    page.launch(**serving_options(library), server_name=host, server_port=port, share=share, auth=auth)
+
+
+def serving_options(library: Library) -> dict:
+    """What every launch of the page shares: the look, no tracebacks shown to visitors, and the corpus and
+    index never served as files (uploads go through the library panel, which checks them)."""
+    return {"css": CSS, "show_error": False, "blocked_paths": [str(library.corpus_dir.resolve()),
+                                                               str(library.index_dir.resolve())]}

@@ -35,11 +35,11 @@ def library(tmp_path_factory, real_index_dir):
 
 @pytest.fixture(scope="module")
 def server(library):
-    from rag.ui import CSS, build_ui
+    from rag.ui import build_ui, serving_options
 
     port = _free_port()
     page = build_ui(library).queue()
-    page.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, css=CSS, quiet=True)
+    page.launch(**serving_options(library), server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
     yield f"http://127.0.0.1:{port}/"
     page.close()
 
