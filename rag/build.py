@@ -24,7 +24,7 @@ import numpy as np
 from rag.annotate import SPACY_MODEL, annotate
 from rag.chunking import chunk_document, word_count
 from rag.config import Config
-from rag.corpus import Skipped, fingerprint, load_corpus
+from rag.corpus import Skipped, discard_partial_copies, fingerprint, load_corpus
 from rag.embedding import Embedder, SentenceTransformerEmbedder
 from rag.errors import IndexBusyError, InvalidInputError
 from rag.faults import point
@@ -94,6 +94,7 @@ def build_index(
 def _build(corpus_dir: str | Path, index_dir: Path, config: Config, embedder: Embedder, rebuild: bool, compact: bool,
            progress: bool) -> BuildReport:
     config = config.replace(record_fields=tuple(sorted(record_fields(config, index_dir).items())))
+    discard_partial_copies(corpus_dir)
     documents, skipped = load_corpus(corpus_dir, progress, dict(config.record_fields))
     rebuild = rebuild or older_format(index_dir)
     rebuilding = rebuild and (index_dir / MANIFEST).exists()
