@@ -8,6 +8,7 @@ files say. A file or record that cannot be read is reported and skipped; the res
 
 from __future__ import annotations
 
+import codecs
 import dataclasses
 import hashlib
 import json
@@ -73,7 +74,7 @@ def load_corpus(corpus_dir: str | Path, progress: bool = False, fields: dict[str
             skipped.append(Skipped(str(path), "a link to a file outside the corpus; copy the file in instead"))
         else:
             paths.append(path)
-    sizes = [path.stat().st_size for path in paths]
+    sizes = [_size(path) for path in paths]
     with tqdm(total=sum(sizes), desc="Reading articles", unit="B", unit_scale=True, disable=not progress) as bar:
         for path, size in zip(paths, sizes):
             finished = bar.n + size
@@ -120,7 +121,17 @@ def load_file(path: Path, overrides: dict | None = None, advance=lambda read: No
                 documents.append(_dated(item))
     except CorpusError as problem:
         skipped.append(Skipped(str(path), str(problem)))
+    except OSError as error:  # deleted or made unreadable since the corpus was listed
+        skipped.append(Skipped(str(path), f"could not be read ({error.strerror or type(error).__name__}); "
+                                          "check that it exists and is readable, then index again"))
     return documents, skipped
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0  # gone already: reading it reports why
 
 
 def _dated(document: Document) -> Document:
@@ -134,6 +145,8 @@ def _dated(document: Document) -> Document:
 def read_document(path: Path, overrides: dict | None = None) -> Document:
     """One article; raises CorpusError if the file is empty, binary or not UTF-8."""
     raw = path.read_bytes()
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):  # UTF-16 saved with its byte-order mark
+        raw = raw.decode("utf-16", errors="replace").encode("utf-8")
     if b"\x00" in raw:
         raise CorpusError("binary file (contains NUL bytes); only UTF-8 text, Markdown or HTML is indexed")
     try:
@@ -168,15 +181,16 @@ def add_article(corpus_dir: str | Path, source: Path, filename: str | None = Non
     name by default); raises CorpusError if it is unfit.
 
     The name keeps only letters, digits, dots, dashes and underscores, so it cannot leave the
-    corpus directory. The file must yield an article through its format's loader; a dump or feed
-    is checked up to its first good record and copied in a stream, never read into memory whole.
+    corpus directory, and never starts with a dot or a dash (hidden, or read as an option). The
+    file must yield an article through its format's loader; a dump or feed is checked up to its
+    first good record and copied in a stream, never read into memory whole.
     """
     from rag.loaders import SUFFIXES, loader_for
 
     source = Path(source)
     filename = filename or source.name
     corpus_dir = Path(corpus_dir).resolve()
-    name = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(filename.replace("\\", "/")).name).lstrip("._")[:120]
+    name = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(filename.replace("\\", "/")).name).lstrip("._-")[:120]
     suffix = Path(name).suffix.lower()
     if suffix not in SUFFIXES or not Path(name).stem or name == METADATA_FILE:
         raise CorpusError(f"{filename}: only articles ({', '.join(SUFFIXES)}) can be added")

@@ -21,6 +21,11 @@ class IndexCorruptError(RagError):
     """An index file is missing or unreadable."""
 
 
+def damaged_index(path, index_dir) -> str:
+    """The message of an IndexCorruptError: which file, and the command that mends it."""
+    return f"index file {path} is damaged or incomplete; rebuild it with: rag index --rebuild --index {index_dir}"
+
+
 class StoreUnavailableError(RagError):
     """A vector store server cannot be reached."""
 

@@ -15,7 +15,7 @@ import logging
 from pathlib import Path
 
 from rag.config import Config
-from rag.errors import IndexCorruptError, IndexMismatchError, IndexNotFoundError, StoreUnavailableError
+from rag.errors import IndexCorruptError, IndexMismatchError, IndexNotFoundError, StoreUnavailableError, damaged_index
 from rag.lexical import KEYWORD_BACKENDS, KeywordStore, open_keyword_store
 from rag.locking import finish_interrupted_swap
 from rag.store import ChunkStore
@@ -95,6 +95,8 @@ def manifest_stamp(index_dir: Path) -> tuple[int, int] | None:
 
 def read_manifest(index_dir: Path) -> dict:
     manifest_path = index_dir / MANIFEST
+    if not manifest_path.exists() and (index_dir / STORE).exists():
+        raise IndexCorruptError(damaged(manifest_path, index_dir) + " (missing)")
     if not manifest_path.exists():
         raise IndexNotFoundError(f"no index in {index_dir}; build one with: rag index --corpus CORPUS_DIR --index {index_dir}")
     try:
@@ -117,7 +119,7 @@ def older_format(index_dir: Path) -> bool:
 
 
 def damaged(path: Path, index_dir: Path) -> str:
-    return f"index file {path} is damaged or incomplete; rebuild it with: rag index --rebuild --index {index_dir}"
+    return damaged_index(path, index_dir)
 
 
 def _check_backends(manifest: dict, index_dir: Path) -> None:

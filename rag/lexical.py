@@ -20,7 +20,7 @@ from typing import Protocol
 
 import numpy as np
 
-from rag.errors import InvalidInputError
+from rag.errors import IndexCorruptError, InvalidInputError, damaged_index
 from rag.faults import point
 from rag.text import tokenize
 from rag.vectors import DateFilter, day_number
@@ -101,7 +101,8 @@ def open_keyword_store(directory: Path, entry: dict, vectors, generation: int, h
 class TantivyKeywordIndex:
     name = "tantivy"
 
-    def __init__(self, index, generation: int, hidden: np.ndarray):
+    def __init__(self, directory: Path, index, generation: int, hidden: np.ndarray):
+        self.directory = Path(directory)
         self._index = index
         self.generation = generation
         self.hidden = np.asarray(hidden, dtype=np.int64)
@@ -113,7 +114,7 @@ class TantivyKeywordIndex:
         import tantivy
 
         Path(directory).mkdir(parents=True, exist_ok=True)
-        return cls(tantivy.Index(_schema(), path=str(directory)), 0, np.zeros(0, dtype=np.int64))
+        return cls(directory, tantivy.Index(_schema(), path=str(directory)), 0, np.zeros(0, dtype=np.int64))
 
     @classmethod
     def open(cls, directory: Path, generation: int, hidden: np.ndarray) -> "TantivyKeywordIndex":
@@ -121,7 +122,7 @@ class TantivyKeywordIndex:
 
         if not tantivy.Index.exists(str(directory)):
             raise FileNotFoundError(f"no keyword index in {directory}")
-        return cls(tantivy.Index.open(str(directory)), generation, hidden)
+        return cls(directory, tantivy.Index.open(str(directory)), generation, hidden)
 
     def __len__(self) -> int:
         return self._count
@@ -180,8 +181,12 @@ class TantivyKeywordIndex:
                     schema, "key", [int(key) for key in events]))])
             clauses.append((tantivy.Occur.Must, dated))
         searcher = self._index.searcher()
-        hits = searcher.search(tantivy.Query.boolean_query(clauses), k, count=False).hits
-        keys = searcher.fast_field_values("key", [address for _, address in hits])
+        try:
+            hits = searcher.search(tantivy.Query.boolean_query(clauses), k, count=False).hits
+            keys = searcher.fast_field_values("key", [address for _, address in hits])
+        except ValueError as error:  # tantivy opens a segment's postings only when a search needs them
+            raise IndexCorruptError(f"{damaged_index(self.directory, self.directory.parent)} "
+                                    f"(tantivy: {str(error).splitlines()[0][:120]})") from None
         return np.array(keys, dtype=np.int64), np.array([score for score, _ in hits], dtype=np.float32)
 
     def close(self) -> None:
