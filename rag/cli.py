@@ -342,10 +342,6 @@ def _calibrate(args) -> int:
 
 
 def _serve(args) -> int:
-    try:
-        from rag.ui import launch
-    except ImportError:
-        raise RagError("the chat page needs gradio; run: .venv/bin/pip install -e '.[app]'") from None
     auth = args.auth or os.environ.get("RAG_AUTH")
     user, _, password = (auth or "").partition(":")
     if auth and not (user and password):
@@ -355,6 +351,10 @@ def _serve(args) -> int:
                                 "and change the archive; add --auth USER:PASSWORD, or --insecure if that is intended")
     if args.concurrency < 1 or args.queue_size < 1:
         raise InvalidInputError("--concurrency and --queue-size must be at least 1")
+    try:
+        from rag.ui import launch
+    except ImportError:
+        raise RagError("the chat page needs gradio; run: .venv/bin/pip install -e '.[app]'") from None
     launch(args.host, args.port, args.share, args.index, args.corpus, from_env(), auth=(user, password) if auth else None,
            concurrency=args.concurrency, queue_size=args.queue_size)
     return 0

@@ -84,6 +84,96 @@ def test_a_real_browser_asks_and_sees_the_cited_answer(server):
     assert (ARTIFACTS / "chat.png").stat().st_size > 10_000
 
 
+def test_no_file_outside_the_uploads_can_be_read_through_the_page(server, library):
+    """Gradio serves files a page made or received; the corpus, the index and the rest of the disk stay out."""
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+
+    secrets = [next(library.corpus_dir.glob("*.txt")).resolve(), (library.index_dir / "manifest.json").resolve(),
+               Path("/etc/passwd"), REPO / "pyproject.toml"]
+    for path in secrets:
+        for route in (f"gradio_api/file={path}", f"gradio_api/file={urllib.parse.quote(str(path))}",
+                      f"file={path}", f"gradio_api/file=../../../../..{path}"):
+            try:
+                status = urllib.request.urlopen(server + route, timeout=10).status
+            except urllib.error.HTTPError as error:
+                status = error.code
+            assert status in (403, 404), f"{route} answered {status}"
+
+
+def test_with_a_password_the_page_and_its_api_answer_no_one_without_it(library):
+    import json
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+
+    from rag.ui import build_ui, serving_options
+
+    port = _free_port()
+    page = build_ui(library).queue()
+    page.launch(**serving_options(library), server_name="127.0.0.1", server_port=port, prevent_thread_lock=True,
+                quiet=True, auth=("desk", "correct-horse"))
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        body = json.dumps({"data": [FLAGSHIP, 5, "", "", "auto", ""]}).encode()
+        request = urllib.request.Request(url + "gradio_api/call/ask", body, {"Content-Type": "application/json"})
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=10)
+        assert refused.value.code in (401, 403)
+        login = urllib.parse.urlencode({"username": "desk", "password": "wrong"}).encode()
+        with pytest.raises(urllib.error.HTTPError):
+            urllib.request.urlopen(urllib.request.Request(url + "login", login), timeout=10)
+    finally:
+        page.close()
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (.ci/run installs it)")
+def test_script_in_articles_and_uploads_shows_as_text_and_never_runs(server, library, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    from rag.library import add
+
+    planted = tmp_path / "quayport.txt"
+    planted.write_text("date 2024-06-03\n<script>window.__pwned = 'title'</script> Quayport dockers struck\n"
+                       "Dockers at Quayport walked out on Monday <img src=x onerror=\"window.__pwned='body'\"> over pay.\n")
+    add([planted], library.corpus_dir, library.index_dir, library.config)
+    uploaded = tmp_path / "harbour.html"
+    uploaded.write_text("<html><head><title>Harbour <script>window.__pwned='upload title'</script></title></head><body>"
+                        "<article><h1>Harbour pilots</h1><p>Harbour pilots at Quayport joined the strike on Tuesday, "
+                        "&lt;b onmouseover=alert(1)&gt; their union said.</p><script>window.__pwned='upload'</script>"
+                        "<p>The port authority said ships would wait offshore until the pilots returned.</p>"
+                        "</article></body></html>")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
+                                             args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            dialogs = []
+            page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+            page.goto(server)
+            page.locator("#status").get_by_text("articles").wait_for(timeout=30_000)
+            page.get_by_text("Manage the corpus").click()
+            page.locator("input[type=file]").set_input_files(str(uploaded))
+            page.get_by_role("button", name="Add and index").click()
+            page.get_by_text("Added harbour").wait_for(timeout=60_000)
+            for question in ("Why did the Quayport dockers walk out?", "When did the harbour pilots join the strike?"):
+                page.locator("#question textarea").fill(question)
+                page.locator("#ask").click()
+                page.locator("#sources mark").first.wait_for(timeout=30_000)
+                page.wait_for_timeout(500)
+                page.locator("#sources mark").first.hover()
+            sources_html = page.locator("#sources").inner_html()
+            chat = page.locator("#chat").inner_text()
+            pwned = page.evaluate("window.__pwned")
+        finally:
+            browser.close()
+    assert pwned is None and dialogs == []  # no script from an article ran
+    assert "<img" not in sources_html and "<script" not in sources_html and "&lt;b onmouseover" in sources_html
+    assert "Quayport" in chat
+
+
 def test_a_follow_up_is_resolved_against_the_previous_question(library):
     from rag.ui import answer
 

@@ -84,3 +84,25 @@ def test_auto_uses_a_local_seq2seq_model_and_falls_back_to_extractive(tiny_t5, c
 def test_an_unknown_model_path_is_a_clear_error():
     with pytest.raises(ModelNotAvailableError, match="not available offline.*--model DIR"):
         make_reader(Config(reader="seq2seq", seq2seq_model="/no/such/model"), None)
+
+
+def test_a_checkpoint_with_only_pickled_weights_is_refused_and_nothing_is_unpickled(tiny_t5, tmp_path, monkeypatch):
+    import shutil
+
+    import torch
+    from safetensors.torch import load_file
+
+    def unpickling(*args, **kwargs):
+        raise AssertionError("torch.load ran: a checkpoint was unpickled")
+
+    pickled, both = tmp_path / "pickled", tmp_path / "both"
+    shutil.copytree(tiny_t5, pickled)
+    shutil.copytree(tiny_t5, both)
+    weights = next(pickled.glob("*.safetensors"))
+    torch.save(load_file(weights), pickled / "pytorch_model.bin")
+    torch.save(load_file(weights), both / "pytorch_model.bin")
+    weights.unlink()
+    monkeypatch.setattr(torch, "load", unpickling)
+    with pytest.raises(ModelNotAvailableError, match="only pickled PyTorch weights.*safetensors only"):
+        make_reader(Config(reader="seq2seq", seq2seq_model=str(pickled)), None)
+    assert isinstance(make_reader(Config(reader="seq2seq", seq2seq_model=str(both)), None), Seq2SeqReader)

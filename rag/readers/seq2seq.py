@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from pathlib import Path
 from functools import lru_cache
 
 from rag.embedding import quiet_transformers
@@ -137,14 +138,20 @@ def _tokenizer(name: str):
 def _model(name: str):
     from transformers import AutoModelForSeq2SeqLM
 
-    return _from_local_files(AutoModelForSeq2SeqLM, name).eval()
+    directory = Path(os.path.expanduser(name))
+    if directory.is_dir() and not list(directory.glob("*.safetensors")) and list(directory.glob("*.bin")):
+        raise ModelNotAvailableError(
+            f"seq2seq model {name!r} has only pickled PyTorch weights (.bin), which can run code when loaded; rag "
+            "loads safetensors only. Convert it once where you trust it: model.save_pretrained(DIR, safe_serialization=True)")
+    # Weights from safetensors only: unpickling an untrusted checkpoint's .bin runs whatever it holds.
+    return _from_local_files(AutoModelForSeq2SeqLM, name, use_safetensors=True).eval()
 
 
-def _from_local_files(auto_class, name: str):
+def _from_local_files(auto_class, name: str, **options):
     """``auto_class.from_pretrained`` from a local directory or the local Hugging Face cache, never the network."""
     quiet_transformers()
     try:
-        return auto_class.from_pretrained(os.path.expanduser(name), local_files_only=True)
+        return auto_class.from_pretrained(os.path.expanduser(name), local_files_only=True, **options)
     except Exception as error:  # OSError, ValueError, EnvironmentError from transformers and the hub client
         raise ModelNotAvailableError(
             f"seq2seq model {name!r} is not available offline ({type(error).__name__}); put a checkpoint "
