@@ -78,9 +78,9 @@ def load_index(index_dir: str | Path, config: Config | None = None) -> Index:
     except StoreUnavailableError:
         raise  # a server that is down is not a damaged index
     except Exception as error:  # sqlite3, faiss, Milvus and tantivy each raise their own kinds
-        raise IndexCorruptError(f"{damaged(index_dir, index_dir)} ({type(error).__name__})") from None
+        raise IndexCorruptError(f"{damaged_index(index_dir, index_dir)} ({type(error).__name__})") from None
     if not store.chunk_count() == len(vectors) == len(keywords) == manifest["chunks"]:
-        raise IndexCorruptError(damaged(index_dir, index_dir) + f" (chunk count differs from {MANIFEST})")
+        raise IndexCorruptError(damaged_index(index_dir, index_dir) + f" (chunk count differs from {MANIFEST})")
     return index
 
 
@@ -96,13 +96,13 @@ def manifest_stamp(index_dir: Path) -> tuple[int, int] | None:
 def read_manifest(index_dir: Path) -> dict:
     manifest_path = index_dir / MANIFEST
     if not manifest_path.exists() and (index_dir / STORE).exists():
-        raise IndexCorruptError(damaged(manifest_path, index_dir) + " (missing)")
+        raise IndexCorruptError(damaged_index(manifest_path, index_dir) + " (missing)")
     if not manifest_path.exists():
         raise IndexNotFoundError(f"no index in {index_dir}; build one with: rag index --corpus CORPUS_DIR --index {index_dir}")
     try:
         return json.loads(manifest_path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError):
-        raise IndexCorruptError(damaged(manifest_path, index_dir)) from None
+        raise IndexCorruptError(damaged_index(manifest_path, index_dir)) from None
 
 
 def older_format(index_dir: Path) -> bool:
@@ -116,10 +116,6 @@ def older_format(index_dir: Path) -> bool:
     log.warning("rag: index %s has format version %s, this rag writes %s; rebuilding it whole", index_dir, version,
                 FORMAT_VERSION)
     return True
-
-
-def damaged(path: Path, index_dir: Path) -> str:
-    return damaged_index(path, index_dir)
 
 
 def _check_backends(manifest: dict, index_dir: Path) -> None:

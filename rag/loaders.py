@@ -41,6 +41,7 @@ def _ignore(read: int) -> None:
 
 class Loader(Protocol):
     suffixes: tuple[str, ...]
+    max_bytes: int | None  # the largest file it reads whole; None for a loader that streams
 
     def load(self, path: Path, advance: Callable[[int], None] = _ignore, fields: Fields = {}) -> Iterator[Document | CorpusError]:
         """The file's articles in order; a record that cannot be read comes as a CorpusError naming it.
@@ -53,6 +54,7 @@ class ArticleFileLoader:
     """One article per file: plain text, Markdown or HTML (rag.corpus.read_document)."""
 
     suffixes = (".txt", ".md", ".html", ".htm")
+    max_bytes = 20_000_000  # ten times the longest article rag takes (rag.corpus.MAX_ARTICLE_CHARS), markup and all
 
     def load(self, path: Path, advance: Callable[[int], None] = _ignore, fields: Fields = {}) -> Iterator[Document | CorpusError]:
         from rag.corpus import read_document
@@ -64,6 +66,7 @@ class JsonlLoader:
     """A dump of one JSON object per line."""
 
     suffixes = (".jsonl", ".ndjson")
+    max_bytes = None
 
     def load(self, path: Path, advance: Callable[[int], None] = _ignore, fields: Fields = {}) -> Iterator[Document | CorpusError]:
         with open(path, "rb") as lines:
@@ -85,6 +88,7 @@ class CsvLoader:
     """A dump of one article per row, with a header row naming the fields."""
 
     suffixes = (".csv",)
+    max_bytes = None
 
     def load(self, path: Path, advance: Callable[[int], None] = _ignore, fields: Fields = {}) -> Iterator[Document | CorpusError]:
         csv.field_size_limit(sys.maxsize)  # article bodies are longer than csv's 128 kB default
@@ -102,6 +106,7 @@ class FeedLoader:
     """An RSS or Atom feed (feedparser): one article per entry, its HTML reduced to text."""
 
     suffixes = (".rss", ".atom", ".xml")
+    max_bytes = 100_000_000  # feedparser parses the whole feed in memory
 
     def load(self, path: Path, advance: Callable[[int], None] = _ignore, fields: Fields = {}) -> Iterator[Document | CorpusError]:
         import feedparser
@@ -123,6 +128,7 @@ class PdfLoader:
     """A PDF's text, page by page (pypdf); a scanned PDF has none and is reported."""
 
     suffixes = (".pdf",)
+    max_bytes = None  # pypdf reads page by page
 
     def load(self, path: Path, advance: Callable[[int], None] = _ignore, fields: Fields = {}) -> Iterator[Document | CorpusError]:
         from pypdf import PdfReader

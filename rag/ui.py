@@ -106,6 +106,10 @@ def answer(library: Library, question: str, history: list, top_k: int, since: st
 
 
 UPLOAD_LIMIT = 5_000_000  # bytes per uploaded file: larger dumps go in through `rag add`
+# Gradio keeps every session's state (each API call is a session) up to this many, oldest dropped
+# first. Its default, 10,000, held half a gigabyte after 10,000 API questions (docs/load.md); a
+# visitor idle while 500 others arrive loses only the question a follow-up would lean on.
+SESSIONS_KEPT = 500
 
 
 def upload(library: Library, files: list | None, progress=None):
@@ -140,7 +144,8 @@ def remove(library: Library, doc_id: str | None) -> str:
 def build_ui(library: Library):
     import gradio as gr
 
-    with gr.Blocks(title="News archive QA", analytics_enabled=False) as page:
+    # Uploaded files wait in Gradio's cache until added; an hour later they are deleted.
+    with gr.Blocks(title="News archive QA", analytics_enabled=False, delete_cache=(3600, 3600)) as page:
         gr.Markdown("## Ask the news archive\nAnswers cite the sentences they rest on; when the archive "
                     "does not say, the answer says so.")
         status = gr.Markdown(elem_id="status")
@@ -208,7 +213,7 @@ def launch(host: str = "127.0.0.1", port: int = 7860, share: bool = False, index
            concurrency: int = 2, queue_size: int = 256) -> None:
     """Serve the page. ``concurrency`` questions are answered at once (answering is CPU-bound: more
     than the cores only adds waiting), up to ``queue_size`` more wait, and past that a visitor is
-    told the page is busy rather than kept waiting without end (docs/reliability.md measures it)."""
+    told the page is busy rather than kept waiting without end (docs/load.md measures the load)."""
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # offline: no usage reporting
     library = Library(Path(corpus_dir), Path(index_dir), config or Config())
     if not (library.index_dir / MANIFEST).exists():
@@ -219,7 +224,8 @@ def launch(host: str = "127.0.0.1", port: int = 7860, share: bool = False, index
 
 
 def serving_options(library: Library) -> dict:
-    """What every launch of the page shares: the look, no tracebacks shown to visitors, and the corpus and
-    index never served as files (uploads go through the library panel, which checks them)."""
-    return {"css": CSS, "show_error": False, "blocked_paths": [str(library.corpus_dir.resolve()),
-                                                               str(library.index_dir.resolve())]}
+    """What every launch of the page shares: the look, no tracebacks shown to visitors, the corpus and
+    index never served as files (uploads go through the library panel, which checks them), and a bound
+    on the sessions kept in memory."""
+    return {"css": CSS, "show_error": False, "state_session_capacity": SESSIONS_KEPT,
+            "blocked_paths": [str(library.corpus_dir.resolve()), str(library.index_dir.resolve())]}

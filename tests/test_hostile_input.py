@@ -163,3 +163,12 @@ def test_questions_that_are_odd_but_text_are_answered_or_refused_in_one_line(rea
     code = cli.main(["ask", "--json", "--index", str(real_index_dir), "--", question])
     out, err = capsys.readouterr()
     assert (code == 0 and isinstance(__import__("json").loads(out), dict)) or (code == 1 and err.count("\n") == 1 and err.startswith("rag: error:"))
+
+
+def test_a_50_mb_article_file_is_skipped_before_it_is_read_with_how_to_split_it(corpus_dir):
+    huge = corpus_dir / "huge.txt"
+    with open(huge, "wb") as out:
+        out.truncate(50_000_000)  # sparse: 50 MB of NUL without writing them
+    documents, skipped = load_corpus(corpus_dir)
+    assert len(documents) == 5 and [Path(s.path).name for s in skipped] == ["huge.txt"]
+    assert "50,000,000 bytes, over the 20,000,000-byte limit" in skipped[0].reason and "JSONL or CSV dump" in skipped[0].reason

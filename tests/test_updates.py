@@ -172,15 +172,15 @@ from rag.config import Config
 from tests.fakes import HashEmbedder
 print("ready", flush=True)
 config = Config(embedder="hash-embedder", vector_store=sys.argv[3], keyword_store=sys.argv[4] if sys.argv[4] else None)
-build_index(sys.argv[1], sys.argv[2], config, HashEmbedder(), progress=False)
+build_index(sys.argv[1], sys.argv[2], config, HashEmbedder(), rebuild=sys.argv[5] == "rebuild", progress=False)
 print("done", flush=True)
 """
 
 
 @pytest.mark.crash
-def test_an_update_killed_at_random_moments_always_leaves_a_loadable_index(corpus_dir, tmp_path, fake_config):
-    """SIGKILL an update at spread-out moments: every time, the index loads whole, at the old or the
-    new generation, and the next update finishes the job."""
+def test_a_write_killed_at_random_moments_always_leaves_a_loadable_index(corpus_dir, tmp_path, fake_config):
+    """SIGKILL an update (and every other time a full rebuild) at spread-out moments: every time, the
+    index loads whole, at the old or the new generation, and the next update finishes the job."""
     index_dir = tmp_path / "index"
     build_index(corpus_dir, index_dir, fake_config, HashEmbedder(), progress=False)
     generation = _state(index_dir, fake_config)["generation"]
@@ -189,20 +189,22 @@ def test_an_update_killed_at_random_moments_always_leaves_a_loadable_index(corpu
     for attempt, delay in enumerate(np.linspace(0.0, 4.0, 8)):
         (corpus_dir / f"{ADDED}.txt").write_text(NEW_ARTICLE + f"Revision {attempt}.\n")
         process = subprocess.Popen([sys.executable, "-c", _UPDATE_SCRIPT, str(corpus_dir), str(index_dir),
-                                    fake_config.vector_store, fake_config.keyword_store or ""], stdout=subprocess.PIPE, env=environment, cwd=repo)
+                                    fake_config.vector_store, fake_config.keyword_store or "",
+                                    "rebuild" if attempt % 2 else "update"], stdout=subprocess.PIPE, env=environment, cwd=repo)
         assert process.stdout.readline().strip() == b"ready"
         time.sleep(delay)
         os.kill(process.pid, signal.SIGKILL)
         process.wait()
         state = _state(index_dir, fake_config)
         assert state["sizes"] == (len(state["chunks"]),) * 3
-        assert state["generation"] in (generation, generation + 1)  # the old state, or the new one whole
+        assert state["generation"] in (generation, generation + 1, 1)  # the old state, or the new one whole (1: rebuilt)
         generation = state["generation"]
     report = build_index(corpus_dir, index_dir, fake_config, HashEmbedder(), progress=False)
     final = _state(index_dir, fake_config)
     assert final["sizes"] == (len(final["chunks"]),) * 3 and ADDED in final["documents"]
     assert json.loads((index_dir / MANIFEST).read_text())["generation"] == final["generation"]
     assert report.total_chunks == len(final["chunks"])
+    assert not list(tmp_path.glob(".index.building-*")) and not (tmp_path / ".index.old").exists()  # no debris
 
 
 def test_an_open_index_updated_in_place_answers_from_the_new_generation(corpus_dir, tmp_path, fake_config):
