@@ -150,7 +150,10 @@ def read_document(path: Path, overrides: dict | None = None) -> Document:
     """One article; raises CorpusError if the file is empty, binary or not UTF-8."""
     raw = path.read_bytes()
     if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):  # UTF-16 saved with its byte-order mark
-        raw = raw.decode("utf-16", errors="replace").encode("utf-8")
+        try:
+            raw = raw.decode("utf-16").encode("utf-8")
+        except UnicodeError:
+            raise CorpusError("starts like UTF-16 but is not; re-save the file as UTF-8") from None
     if b"\x00" in raw:
         raise CorpusError("binary file (contains NUL bytes); only UTF-8 text, Markdown or HTML is indexed")
     try:

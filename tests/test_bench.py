@@ -1,5 +1,5 @@
-"""A 10k-chunk smoke run of the storage benchmark: it runs end to end on every backend, exact
-stores find exactly what brute force finds, and it writes its table."""
+"""Smoke runs of the benchmarks: the storage benchmark on 10k chunks (exact stores find exactly what
+brute force finds), the load benchmark with a few clients, the file-size benchmark on small files."""
 
 import importlib.util
 
@@ -8,12 +8,16 @@ import pytest
 from tests.conftest import REPO
 
 
+def _bench(name: str):
+    spec = importlib.util.spec_from_file_location(name, REPO / f"bench/{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 @pytest.mark.slow
 def test_the_scale_benchmark_runs_on_10k_chunks(tmp_path):
-    spec = importlib.util.spec_from_file_location("scale", REPO / "bench/scale.py")
-    scale = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(scale)
-    rows = scale.main(["--sizes", "10000", "--out", str(tmp_path / "scale.md")])
+    rows = _bench("scale").main(["--sizes", "10000", "--out", str(tmp_path / "scale.md")])
     by_store = {name: values for _, name, values in rows}
     assert {"faiss-flat", "faiss-ivf", "milvus-lite", "tantivy keywords", "bm25s keywords (reference)"} <= set(by_store)
     assert 0 < by_store["faiss-ivf"]["recall@10"] <= 1.0
@@ -23,3 +27,20 @@ def test_the_scale_benchmark_runs_on_10k_chunks(tmp_path):
     assert by_store["tantivy keywords"]["add article s"] > 0
     assert "| 10,000 | faiss-flat |" in (tmp_path / "scale.md").read_text()
     assert (tmp_path / "scale.png").stat().st_size > 10_000  # the plot beside the table
+
+
+@pytest.mark.slow
+def test_the_load_benchmark_serves_the_page_and_checks_every_answer(tmp_path, real_index_dir):
+    results = _bench("load").main(["--clients", "1,3", "--questions-per-level", "12", "--soak", "0",
+                                   "--index", str(real_index_dir), "--out", str(tmp_path / "load.md")])
+    assert [level["clients"] for level in results["levels"]] == [1, 3]
+    assert all(level["wrong"] == 0 and level["errors"] == 0 and level["p50_ms"] > 0 for level in results["levels"])
+    assert results["memory"] and "| 3 | 12 |" in (tmp_path / "load.md").read_text()
+
+
+@pytest.mark.slow
+def test_the_file_size_benchmark_reads_dumps_and_long_articles(tmp_path):
+    rows = _bench("file_sizes").main(["--dump-mb", "0.2,0.4", "--article-chars", "20000,40000",
+                                      "--out", str(tmp_path / "sizes.md")])
+    assert len(rows) == 4 and all(row["seconds"] > 0 for row in rows)
+    assert "| JSONL dump |" in (tmp_path / "sizes.md").read_text()

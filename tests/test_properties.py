@@ -5,6 +5,7 @@ rendering. Never a crash; every offset inside the text; every piece of article t
 from datetime import date
 from html.parser import HTMLParser
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -104,6 +105,7 @@ def test_rendering_shows_article_text_as_text(title, passage, quote, start, leng
     assert page.tags <= {"div", "b", "code", "mark", "p"}  # the page's own markup only: article text stays text
 
 
+@pytest.mark.slow
 def test_a_megabyte_line_splits_in_linear_pieces_with_offsets_inside():
     line = "Officials said the talks went well. " * 30_000  # 1 MB, one paragraph
     spans = sentence_spans(line)
