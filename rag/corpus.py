@@ -107,8 +107,8 @@ def load_file(path: Path, overrides: dict | None = None, advance=lambda read: No
     loader = loader_for(path)
     if loader is None:
         return [], [Skipped(str(path), f"not an article format rag reads ({', '.join(SUFFIXES)})")]
-    if loader.max_bytes is not None and _size(path) > loader.max_bytes:
-        return [], [Skipped(str(path), f"{_size(path):,} bytes, over the {loader.max_bytes:,}-byte limit for a "
+    if loader.max_bytes is not None and (size := _size(path)) > loader.max_bytes:
+        return [], [Skipped(str(path), f"{size:,} bytes, over the {loader.max_bytes:,}-byte limit for a "
                                        f"{path.suffix} file, which is read whole; split it into smaller files, or "
                                        "put its articles in a JSONL or CSV dump, which is streamed and has no limit")]
     documents, skipped = [], []
