@@ -100,12 +100,12 @@ def embed_reference(path: Path, sample: int) -> dict:
     from rag.build import _token_counter
     from rag.chunking import chunk_document
     from rag.config import Config
-    from rag.embedding import SentenceTransformerEmbedder
+    from rag.embedding import make_embedder
     from rag.loaders import JsonlLoader
     from rag.sentences import sentence_spans
 
     config = Config()
-    embedder = SentenceTransformerEmbedder(config.embedder)
+    embedder = make_embedder(config.embedder)
     documents = [item for _, item in zip(range(sample), JsonlLoader().load(path))]
     texts = []
     for document in documents:

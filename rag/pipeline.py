@@ -17,7 +17,7 @@ from rag.answers.answerability import Answerability, LearnedAnswerability
 from rag.answers.events import compose, matching_events
 from rag.answers.model import load_models
 from rag.config import Config
-from rag.embedding import Embedder, SentenceTransformerEmbedder
+from rag.embedding import Embedder, make_embedder
 from rag.errors import InvalidInputError
 from rag.index import load_index
 from rag.query import Query, parse_query
@@ -122,7 +122,7 @@ def load(index_dir: str | Path = "index", config: Config | None = None, embedder
          reader: Reader | None = None) -> QA:
     """A QA over the existing index in ``index_dir`` (IndexNotFoundError if there is none)."""
     config = config or Config()
-    embedder = embedder or SentenceTransformerEmbedder(config.embedder)
+    embedder = embedder or make_embedder(config.embedder)
     index = load_index(index_dir, config)
     models = load_models(config.answer_weights, config.embedder)
     return QA(HybridRetriever(index, embedder, config), reader or make_reader(config, models),

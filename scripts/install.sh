@@ -19,7 +19,7 @@ if [ ! -f "$stamp" ]; then
     # The CPU build of torch first: asked for alone it comes from the local wheel or the CPU index,
     # never the multi-gigabyte CUDA build.
     .venv/bin/python -m pip install "torch==2.13.0" &&
-    .venv/bin/python -m pip install -e ".[app,dev]"
+    .venv/bin/python -m pip install -e ".[app,dev,onnx]"
   } > .venv/install.log 2>&1 || { tail -n 40 .venv/install.log >&2; echo "install failed; see .venv/install.log" >&2; exit 1; }
   rm -f .venv/.installed-*
   touch "$stamp"

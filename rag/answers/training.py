@@ -138,13 +138,13 @@ def train(squad_path: Path, eval_set: Path | None, corpus_dir: Path, workdir: Pa
     """Train the span head on the SQuAD answer sentences (saved beside ``out``); index the SQuAD
     training paragraphs, ask their questions open and with the gold withheld, add the training
     split of ``eval_set`` over ``corpus_dir``, and fit the ranker and answerability models."""
-    from rag.embedding import SentenceTransformerEmbedder
+    from rag.embedding import make_embedder
     from rag.evaluation.dataset import load_questions, read_squad, write_corpus
     from rag.build import build_index
     from rag.index import load_index
     from rag.retrieval import HybridRetriever
 
-    embedder = SentenceTransformerEmbedder(config.embedder)
+    embedder = make_embedder(config.embedder)
     span_head = train_head(config.embedder, answer_sentences(squad_path), head_path(out), progress=progress)
     paragraphs, squad_questions = read_squad(squad_path)
     corpus = write_corpus(paragraphs, workdir / "squad-corpus")
