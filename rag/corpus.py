@@ -68,9 +68,9 @@ def load_corpus(corpus_dir: str | Path, progress: bool = False, fields: dict[str
     metadata, skipped = _read_metadata(corpus_dir / METADATA_FILE)
     removed = removed_records(corpus_dir)
     documents, seen = [], {}  # seen: doc_id -> where it was read first
-    paths = []
+    paths, inside = [], corpus_dir.resolve()
     for path in corpus_files(corpus_dir):
-        if corpus_dir.resolve() not in path.resolve().parents:  # a link that leads out of the corpus
+        if inside not in path.resolve().parents:  # a link that leads out of the corpus
             skipped.append(Skipped(str(path), "a link to a file outside the corpus; copy the file in instead"))
         else:
             paths.append(path)
@@ -147,19 +147,9 @@ def _dated(document: Document) -> Document:
 
 
 def read_document(path: Path, overrides: dict | None = None) -> Document:
-    """One article; raises CorpusError if the file is empty, binary or not UTF-8."""
+    """One article; raises CorpusError if the file is empty, binary or not UTF-8 (or UTF-16 with its BOM)."""
     raw = path.read_bytes()
-    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):  # UTF-16 saved with its byte-order mark
-        try:
-            raw = raw.decode("utf-16").encode("utf-8")
-        except UnicodeError:
-            raise CorpusError("starts like UTF-16 but is not; re-save the file as UTF-8") from None
-    if b"\x00" in raw:
-        raise CorpusError("binary file (contains NUL bytes); only UTF-8 text, Markdown or HTML is indexed")
-    try:
-        content = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise CorpusError(f"not UTF-8 (bad byte at position {error.start}); re-save the file as UTF-8") from None
+    content = _decoded(raw)
     if path.suffix.lower() in (".html", ".htm"):
         content, html_title, html_date, site, author = _html_text(content)
     else:
@@ -265,6 +255,24 @@ def _list_removed(corpus_dir: Path, doc_ids: set[str]) -> Path:
     listed = corpus_dir / REMOVED_FILE
     write_text_durably(listed, "".join(f"{doc_id}\n" for doc_id in sorted(doc_ids)))
     return listed
+
+
+def _decoded(raw: bytes) -> str:
+    binary = CorpusError("binary file (contains NUL bytes); only UTF-8 text, Markdown or HTML is indexed")
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):  # UTF-16 saved with its byte-order mark
+        try:
+            content = raw.decode("utf-16").removeprefix("\ufeff")  # a second mark, as utf-8-sig drops
+        except UnicodeError:
+            raise CorpusError("starts like UTF-16 but is not; re-save the file as UTF-8") from None
+        if "\x00" in content:
+            raise binary
+        return content
+    if b"\x00" in raw:
+        raise binary
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise CorpusError(f"not UTF-8 (bad byte at position {error.start}); re-save the file as UTF-8") from None
 
 
 def _strip_date_marker(content: str) -> tuple[str, date | None]:

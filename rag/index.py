@@ -95,9 +95,9 @@ def manifest_stamp(index_dir: Path) -> tuple[int, int] | None:
 
 def read_manifest(index_dir: Path) -> dict:
     manifest_path = index_dir / MANIFEST
-    if not manifest_path.exists() and (index_dir / STORE).exists():
-        raise IndexCorruptError(damaged_index(manifest_path, index_dir) + " (missing)")
     if not manifest_path.exists():
+        if (index_dir / STORE).exists():  # the rest of an index is there: damaged, not absent
+            raise IndexCorruptError(damaged_index(manifest_path, index_dir) + " (missing)")
         raise IndexNotFoundError(f"no index in {index_dir}; build one with: rag index --corpus CORPUS_DIR --index {index_dir}")
     try:
         return json.loads(manifest_path.read_text(encoding="utf-8"))

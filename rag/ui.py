@@ -46,7 +46,7 @@ class Library:
         the new index; questions under way finish on the one they started with."""
         key = (reader, model)
         with self._opening:
-            if self._qas and not next(iter(self._qas.values())).index.is_current():
+            if self._index and not self._index.is_current():
                 self._qas = {}  # not closed: other visitors may be mid-question on it
             if not self._qas:
                 if not (self.index_dir / MANIFEST).exists():
@@ -57,12 +57,17 @@ class Library:
                 self._qas[key] = shared.using(reader=reader, seq2seq_model=model or None).load()
             return self._qas[key]
 
+    @property
+    def _index(self):
+        """The index every reader choice shares, once loaded."""
+        return next(iter(self._qas.values())).index if self._qas else None
+
     def forget(self) -> None:
         """Before this page writes the index: close it if it is a Milvus Lite file, which serves one client
         at a time; the next question loads it again. Other stores stay open for questions under way."""
         with self._opening:
-            if self._qas and location_of(next(iter(self._qas.values())).index.manifest["backends"]) == "milvus-lite":
-                next(iter(self._qas.values())).index.close()
+            if self._index and location_of(self._index.manifest["backends"]) == "milvus-lite":
+                self._index.close()
                 self._qas = {}
 
     def doc_ids(self) -> list[str]:

@@ -83,3 +83,8 @@ def real_qa(real_index_dir, real_embedder):
     from rag.pipeline import load
 
     return load(real_index_dir, Config(reader="extractive"), embedder=real_embedder)
+
+
+def without_timings(answer: dict) -> dict:
+    """An answer's JSON less its timings: what two runs of the same question must agree on."""
+    return {key: value for key, value in answer.items() if key != "timings_ms"}

@@ -17,7 +17,7 @@ from rag.index import load_index
 from rag.library import add, list_articles, remove
 from rag.locking import lock_path, writing
 
-from tests.conftest import CORPUS, REPO
+from tests.conftest import CORPUS, REPO, without_timings
 from tests.fakes import HashEmbedder
 
 CONFIG = Config(embedder="hash-embedder")
@@ -135,14 +135,10 @@ def test_a_running_page_answers_from_the_new_index_after_a_commit_without_a_rest
     assert after is not before and after.index.generation == before.index.generation + 1
     assert {citation.doc_id for citation in after.ask(question).citations} == {"zorblat"}
     # a question already under way on the old index finishes there, whole
-    assert _without_timings(before.ask(flagship).to_dict()) == _without_timings(seen_before)
+    assert without_timings(before.ask(flagship).to_dict()) == without_timings(seen_before)
 
     build_index(page_library.corpus_dir, page_library.index_dir, Config(), real_embedder, rebuild=True, progress=False)
     rebuilt = page_library.qa("extractive", "")
     assert rebuilt is not after and "zorblat" in rebuilt.index.store.content_hashes()
-    assert _without_timings(after.ask(flagship).to_dict()) == _without_timings(seen_before)  # its files were swapped away
+    assert without_timings(after.ask(flagship).to_dict()) == without_timings(seen_before)  # its files were swapped away
     assert page_library.qa("extractive", "") is rebuilt  # nothing changed since: nothing reloaded
-
-
-def _without_timings(answer: dict) -> dict:
-    return {key: value for key, value in answer.items() if key not in ("timings_ms", "latency_ms")}

@@ -23,7 +23,7 @@ from rag.pipeline import QA
 from rag.readers import make_reader
 from rag.retrieval import HybridRetriever
 
-from tests.conftest import CORPUS
+from tests.conftest import CORPUS, without_timings
 from tests.fakes import HashEmbedder
 
 pytestmark = pytest.mark.crash
@@ -69,8 +69,7 @@ def _answers(index_dir: Path) -> list[dict] | None:
     qa = QA(HybridRetriever(index, HashEmbedder(), CONFIG), make_reader(CONFIG, models), LearnedAnswerability(models),
             HashEmbedder(), CONFIG)
     try:
-        return [{key: value for key, value in qa.ask(question).to_dict().items() if key != "timings_ms"}
-                for question in QUESTIONS]
+        return [without_timings(qa.ask(question).to_dict()) for question in QUESTIONS]
     finally:
         qa.index.close()
 

@@ -2,6 +2,7 @@
 odd encodings or with odd names, files that vanish or turn unreadable mid-build. Each gets a clear
 error or a reported skip, never a traceback, and nothing is overwritten."""
 
+import json
 import shutil
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from rag.config import Config
 from rag.corpus import add_article, load_corpus
 from rag.errors import CorpusError
 
+from tests.conftest import without_timings
 from tests.fakes import HashEmbedder
 
 FLAGSHIP = "How far did the March 2023 missiles fly?"
@@ -44,7 +46,7 @@ def test_every_index_part_damaged_in_turn_gets_one_clear_error_and_is_left_alone
     cases = [(name, how) for name in _files(real_index_dir) for how in ("missing", "truncated", "garbage")]
     cases.append(("manifest.json", "wrong format version"))
     assert cli.main(["ask", FLAGSHIP, "--json", "--index", str(real_index_dir)]) == 0
-    intact = _answer_of(capsys.readouterr().out)
+    intact = without_timings(json.loads(capsys.readouterr().out))
     failures, harmless = [], []
     for name, how in cases:
         broken = tmp_path / "index"
@@ -61,7 +63,7 @@ def test_every_index_part_damaged_in_turn_gets_one_clear_error_and_is_left_alone
         except Exception as error:  # a traceback is a failure, reported with the rest
             code = f"{type(error).__name__}: {error}"
         out, err = capsys.readouterr()
-        if code == 0 and _answer_of(out) == intact:
+        if code == 0 and without_timings(json.loads(out)) == intact:
             harmless.append(f"{name} {how}")  # damage that changes nothing a reader sees (tantivy rebuilds it)
         elif not (code == 1 and err.count("\n") == 1 and "rag index --rebuild" in err and err.startswith("rag: error:")):
             failures.append(f"{name} {how}: exit {code}, stderr {err.strip()[-300:]!r}")
@@ -72,11 +74,6 @@ def test_every_index_part_damaged_in_turn_gets_one_clear_error_and_is_left_alone
     print(f"{len(cases)} damaged indexes: {len(cases) - len(harmless)} refused with one line naming rag index --rebuild, "
           f"{len(harmless)} answered exactly as the intact index ({', '.join(harmless)})")
 
-
-def _answer_of(out: str) -> dict:
-    import json
-
-    return {key: value for key, value in json.loads(out).items() if key != "timings_ms"}
 
 
 def test_a_damaged_index_is_not_built_over_until_asked_to_rebuild(corpus_dir, tmp_path, capsys):
@@ -162,7 +159,7 @@ def test_questions_that_are_odd_but_text_are_answered_or_refused_in_one_line(rea
     monkeypatch.setenv("RAG_READER", "extractive")
     code = cli.main(["ask", "--json", "--index", str(real_index_dir), "--", question])
     out, err = capsys.readouterr()
-    assert (code == 0 and isinstance(__import__("json").loads(out), dict)) or (code == 1 and err.count("\n") == 1 and err.startswith("rag: error:"))
+    assert (code == 0 and isinstance(json.loads(out), dict)) or (code == 1 and err.count("\n") == 1 and err.startswith("rag: error:"))
 
 
 def test_a_50_mb_article_file_is_skipped_before_it_is_read_with_how_to_split_it(corpus_dir):
