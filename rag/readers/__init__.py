@@ -12,7 +12,7 @@ from rag.answers.model import AnswerModels
 from rag.errors import ModelNotAvailableError
 from rag.readers.base import Reader
 from rag.readers.extractive import ExtractiveReader
-from rag.readers.seq2seq import Seq2SeqReader
+from rag.readers.seq2seq import Seq2SeqReader, on_disk
 
 log = logging.getLogger("rag")
 
@@ -27,6 +27,8 @@ def make_reader(config: Config, models: AnswerModels) -> Reader:
     if config.reader == "seq2seq":
         return seq2seq.load()
     try:
+        if not on_disk(config.seq2seq_model):
+            raise ModelNotAvailableError(config.seq2seq_model)
         reader = seq2seq.load()
     except ModelNotAvailableError:
         log.warning(

@@ -127,6 +127,19 @@ def _truncate(tokenizer, text: str, tokens: int) -> str:
     return tokenizer.decode(ids, skip_special_tokens=True) + "\n"
 
 
+def on_disk(name: str) -> bool:
+    """Whether model ``name`` is a local directory or in the local Hugging Face cache: a look at files
+    that spares importing transformers and PyTorch (seconds) when it is in neither."""
+    if Path(os.path.expanduser(name)).is_dir():
+        return True
+    from huggingface_hub import try_to_load_from_cache
+
+    try:
+        return isinstance(try_to_load_from_cache(name, "config.json"), str)
+    except ValueError:  # not a valid repository name either
+        return False
+
+
 @lru_cache(maxsize=2)
 def _tokenizer(name: str):
     from transformers import AutoTokenizer

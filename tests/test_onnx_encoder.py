@@ -1,0 +1,125 @@
+"""The question path on ONNX Runtime: the float32 export embeds questions into the same space as the
+PyTorch model that embedded the chunks, the int8 export gives the span head the tokens and states it
+was trained on, and answering a question imports neither PyTorch nor transformers."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from rag.answers.span_head import MAX_TOKENS, SpanHead, _head_module, head_path, pair_states, question_means
+from rag.config import Config
+from rag.embedding import FEW_TEXTS, load_model, resolve_model_path
+from rag.onnx_encoder import OnnxEncoder, export_path, load_encoder, mean_pooled
+from rag.readers.seq2seq import on_disk
+
+from tests.conftest import REPO
+
+pytest.importorskip("onnx", reason="exporting to ONNX needs the onnx extra: pip install -e '.[onnx]'")
+
+MODEL = "all-MiniLM-L6-v2"
+TEXTS = ["How far did the missiles fly?",
+         "Both missiles flew east, the first one 420 kilometers and the second 270 kilometers, the Joint Chiefs said.",
+         "Seoul"]
+
+
+def test_questions_embedded_on_onnx_runtime_land_where_pytorch_puts_them(real_embedder):
+    pytorch = load_model(MODEL).encode(TEXTS, normalize_embeddings=True)
+    onnx = load_encoder(resolve_model_path(MODEL), "float32")
+    assert isinstance(onnx, OnnxEncoder)
+    assert np.min(np.sum(onnx.embed(TEXTS) * pytorch, axis=1)) > 0.99999
+    # The embedder sends a few texts (a question) there and batches (chunks) to PyTorch: one space.
+    assert len(TEXTS) <= FEW_TEXTS
+    assert np.allclose(real_embedder.embed(TEXTS), real_embedder.embed(TEXTS * 4)[: len(TEXTS)], atol=1e-5)
+
+
+def test_the_int8_export_reads_pairs_token_for_token_as_pytorch_does():
+    questions, sentences = [TEXTS[0]] * 2, TEXTS[1:]
+    states, offsets, sequence = pair_states(MODEL, questions, sentences)
+    model = load_model(MODEL)
+    inputs = model.tokenizer(questions, sentences, truncation="only_second", max_length=MAX_TOKENS, padding=True,
+                             return_offsets_mapping=True)
+    assert offsets == [[tuple(pair) for pair in row] for row in inputs["offset_mapping"]]
+    assert sequence.tolist() == [[-1 if s is None else s for s in inputs.sequence_ids(i)] for i in range(2)]
+    import torch
+
+    with torch.inference_mode():
+        reference = model[0].auto_model(**{k: torch.tensor(v) for k, v in inputs.items() if k != "offset_mapping"})
+    reference = reference.last_hidden_state.numpy()
+    real = sequence >= 0
+    cosine = np.sum(states * reference, axis=-1) / np.linalg.norm(states, axis=-1) / np.linalg.norm(reference, axis=-1)
+    assert cosine[real].mean() > 0.98  # int8 weights: close, not equal
+
+
+def test_the_span_head_reads_in_numpy_what_its_torch_module_computes():
+    import torch
+
+    head = SpanHead.load(MODEL, head_path(Config().answer_weights))
+    module = _head_module(384)
+    module.load_state_dict({name: torch.from_numpy(value) for name, value in head.weights.items()})
+    states, _, sequence = pair_states(MODEL, [TEXTS[0]] * 2, TEXTS[1:])
+    means = question_means(states, sequence)
+    with torch.inference_mode():
+        expected = module(torch.from_numpy(states), torch.from_numpy(means)).numpy()
+    assert np.abs(head._logits(states, means) - expected).max() < 2e-2  # GELU's tanh form
+
+
+def test_only_a_plain_mean_pooled_model_is_exported(tmp_path):
+    assert mean_pooled(resolve_model_path(MODEL))
+    assert not mean_pooled(tmp_path)
+    (tmp_path / "modules.json").write_text(json.dumps([{"type": "sentence_transformers.models.Transformer"},
+                                                       {"type": "sentence_transformers.models.Pooling"}]))
+    (tmp_path / "1_Pooling").mkdir()
+    (tmp_path / "1_Pooling" / "config.json").write_text(json.dumps({"pooling_mode_cls_token": True}))
+    assert not mean_pooled(tmp_path)  # CLS pooling, no normalisation: PyTorch serves it
+    assert load_encoder(str(tmp_path), "float32") is None
+    names = {export_path(resolve_model_path(MODEL), precision).name for precision in ("float32", "int8")}
+    assert len(names) == 2 and all(name.endswith(".onnx") for name in names)
+
+
+def test_a_seq2seq_model_missing_from_disk_is_known_without_loading_it(tmp_path):
+    assert on_disk(str(tmp_path))
+    assert not on_disk("no-such-owner/no-such-model")
+    assert not on_disk("not a repository name!")
+
+
+def test_answering_a_question_imports_neither_pytorch_nor_transformers(real_index_dir):
+    script = (
+        "import sys\n"
+        "from rag.config import Config\n"
+        "from rag.pipeline import load\n"
+        f"answer = load({str(real_index_dir)!r}, Config()).ask('How far did the missiles fly?')\n"
+        "print(answer.text)\n"
+        "print(sorted(m for m in ('torch', 'transformers', 'sentence_transformers') if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    text, imported = done.stdout.strip().splitlines()[-2:]
+    assert "420" in text and imported == "[]"
+
+
+SQUAD_TRAIN = REPO.parent / "shared" / "bench" / "squad2-train-10-articles.json"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not SQUAD_TRAIN.exists(), reason="the SQuAD articles live in ../shared/bench, beside the repo (as in CI)")
+def test_a_span_head_trained_on_the_states_answering_reads_finds_answers_it_never_saw(tmp_path):
+    """Trained (briefly) on SQuAD answer sentences, the head points at held-out answers far more often
+    than chance, through the same int8 states and numpy forward pass that answering uses."""
+    from rag.answers.span_head import train_head
+    from rag.answers.training import answer_sentences
+
+    examples = answer_sentences(SQUAD_TRAIN)
+    train, held_out = examples[:600], examples[-100:]
+    head = train_head(MODEL, train, tmp_path / "span_head.safetensors", progress=False)
+    assert SpanHead.load(MODEL, tmp_path / "span_head.safetensors").weights.keys() == head.weights.keys()
+    hits = chance = 0.0
+    for question, sentence, start, end in held_out:
+        scores = head.scores(question, [sentence])[0]
+        best = int(np.argmax(scores.start))
+        first = next(i for i, (a, b) in enumerate(scores.offsets) if b > start)
+        hits += best == first
+        chance += 1 / len(scores.offsets)
+    assert hits > 3 * chance  # about 5x here; an untrained or misaligned head scores near chance
