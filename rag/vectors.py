@@ -10,6 +10,7 @@ registered in BACKENDS.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -35,6 +36,24 @@ class DateFilter:
     allowed_keys: Callable[[], np.ndarray]
     # ... and the keys allowed by their event dates alone, for stores that filter by article date.
     event_keys: Callable[[], np.ndarray] = lambda: np.zeros(0, dtype=np.int64)
+
+
+@contextmanager
+def _threads_for(queries: int):
+    """One question searches on one thread: waking FAISS's OpenMP team, whose idle threads then spin,
+    cost more (4 of 6 ms) than the search and slowed the reader's ONNX Runtime threads after it. The
+    setting is the calling thread's own (an OpenMP per-thread value), so other threads are untouched."""
+    import faiss
+
+    if queries > 1:
+        yield
+        return
+    threads = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(1)
+    try:
+        yield
+    finally:
+        faiss.omp_set_num_threads(threads)
 
 
 def day_number(day: date | None) -> int:
@@ -198,16 +217,17 @@ class FaissVectorStore:
                          for key in keys])
 
     def search(self, queries: np.ndarray, k: int, where: DateFilter | None = None) -> tuple[np.ndarray, np.ndarray]:
+        import faiss
+
         queries = np.ascontiguousarray(queries, dtype=np.float32)
         k = min(k, max(len(self), 1))
         selector = self._selector(where)
-        scores, keys = self._search_main(queries, k, selector)
-        if not self.recent.ntotal:
-            return scores, keys
-        import faiss
-
         parameters = None if selector is None else faiss.SearchParameters(sel=selector)
-        recent_scores, recent_keys = self.recent.search(queries, k, params=parameters)
+        with _threads_for(len(queries)):
+            scores, keys = self._search_main(queries, k, selector)
+            if not self.recent.ntotal:
+                return scores, keys
+            recent_scores, recent_keys = self.recent.search(queries, k, params=parameters)
         scores, keys = np.hstack([scores, recent_scores]), np.hstack([keys, recent_keys])
         best = np.argsort(-scores, axis=1, kind="stable")[:, :k]
         return np.take_along_axis(scores, best, axis=1), np.take_along_axis(keys, best, axis=1)
@@ -215,9 +235,8 @@ class FaissVectorStore:
     def _search_main(self, queries: np.ndarray, k: int, selector) -> tuple[np.ndarray, np.ndarray]:
         import faiss
 
-        if selector is None:
-            return self.index.search(queries, k)
-        return self.index.search(queries, k, params=faiss.SearchParameters(sel=selector))
+        return self.index.search(queries, k, params=None if selector is None else faiss.SearchParameters(sel=selector))
+
 
     def _selector(self, where: DateFilter | None):
         """The ID selector of a date range and the hidden keys, built once: over a million chunks,

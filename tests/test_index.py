@@ -43,6 +43,13 @@ def test_faiss_search_equals_brute_force_numpy():
     for query in range(len(queries)):
         best = np.argsort(-expected[::5, query], kind="stable")[:10]
         assert set(found[query]) == set(allowed[best])
+    # one question searches on one thread, and leaves the thread's setting as it found it
+    import faiss
+
+    threads = faiss.omp_get_max_threads()
+    _, single_found = store.search(queries[:1], 10)
+    assert faiss.omp_get_max_threads() == threads
+    assert set(single_found[0]) == set(store.search(queries, 10)[1][0])
 
 
 def test_faiss_store_updates_in_segments_hides_removed_keys_and_round_trips_vectors_by_key(tmp_path):
