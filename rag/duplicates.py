@@ -48,6 +48,7 @@ def band_keys(values: np.ndarray) -> list[int]:
     ]
 
 
-def similarity(first: np.ndarray, second: np.ndarray) -> float:
-    """The estimated Jaccard similarity of two articles' shingles: the share of equal signature values."""
-    return float(np.mean(first == second))
+def similarity(first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """The estimated Jaccard similarity of articles' shingles: the share of equal signature values,
+    row by row for two stacks of signatures (one value for two single signatures)."""
+    return np.mean(first == second, axis=-1)

@@ -164,10 +164,14 @@ class ChunkStore:
             pairs = set()
             for batch in _batches(sorted(doc_ids)):
                 pairs.update(self._db.execute(f"{candidates} WHERE a.doc_id IN ({','.join('?' * len(batch))})", batch))
+        pairs = sorted(pairs)
         signatures = self._signatures({doc_id for pair in pairs for doc_id in pair})
         found: dict[str, list[str]] = {}
-        for first, second in sorted(pairs):
-            if similarity(signatures[first], signatures[second]) >= SIMILARITY:
+        # Every candidate pair compared at once: articles that share boilerplate can make thousands.
+        agreeing = similarity(np.stack([signatures[first] for first, _ in pairs]),
+                              np.stack([signatures[second] for _, second in pairs])) if pairs else []
+        for (first, second), share in zip(pairs, agreeing):
+            if share >= SIMILARITY:
                 found.setdefault(first, []).append(second)
         return {doc_id: tuple(others) for doc_id, others in found.items()}
 

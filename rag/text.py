@@ -22,10 +22,12 @@ STOP_WORDS = frozenset(
 )
 
 
+@lru_cache(maxsize=1)
 def load_bm25s():
     import bm25s
 
     # bm25s sets its logger to DEBUG on import and chats on every build; its warnings still show.
+    # Once: setting a level clears every logger's cache, which cost more than tokenising a question.
     logging.getLogger("bm25s").setLevel(logging.WARNING)
     return bm25s
 

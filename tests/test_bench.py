@@ -1,5 +1,6 @@
 """Smoke runs of the benchmarks: the storage benchmark on 10k chunks (exact stores find exactly what
-brute force finds), the load benchmark with a few clients, the file-size benchmark on small files."""
+brute force finds), the load benchmark with a few clients, the file-size benchmark on small files,
+the peer benchmark's generated archive and its rag runner (the peers themselves need the bench extra)."""
 
 import importlib.util
 
@@ -44,3 +45,32 @@ def test_the_file_size_benchmark_reads_dumps_and_long_articles(tmp_path):
                                       "--out", str(tmp_path / "sizes.md")])
     assert len(rows) == 4 and all(row["seconds"] > 0 for row in rows)
     assert "| JSONL dump |" in (tmp_path / "sizes.md").read_text()
+
+
+def test_the_peer_benchmark_generates_articles_that_hold_the_facts_its_questions_ask(tmp_path):
+    from rag.corpus import load_corpus
+
+    peers = _bench("peers")
+    questions = peers.generate_archive(tmp_path / "generated", 60)
+    documents = {document.doc_id: document.text for document in load_corpus(tmp_path / "generated")[0]}
+    assert len(documents) == 60 and len(questions) == 50
+    for question in questions:
+        (gold,) = question["doc_ids"]
+        thing, rest = question["question"].removeprefix("How many ").split(" were ", 1)
+        verb, rest = rest.split(" in ", 1)
+        city, source = rest.removesuffix("?").split(", according to ")
+        assert all(fact in documents[gold] for fact in (thing, verb, city, source)), (question, documents[gold])
+
+
+@pytest.mark.slow
+def test_the_peer_benchmark_measures_rag_on_a_generated_archive(tmp_path):
+    import json
+
+    peers = _bench("peers")
+    questions = peers.generate_archive(tmp_path / "generated", 60)
+    (tmp_path / "questions.json").write_text(json.dumps(questions))
+    arguments = [str(tmp_path / "generated"), str(tmp_path / "store"), str(tmp_path / "questions.json")]
+    _, indexed = peers.in_fresh_process(["index", "rag", *arguments])
+    assert indexed["chunks"] >= 60 and indexed["chunks_per_s"] > 0 and indexed["raw_encode_chunks_per_s"] > 0
+    _, queried = peers.in_fresh_process(["query", "rag", *arguments])
+    assert queried["questions"] == 50 and queried["recall_at_5"] >= 0.8 and queried["answer_p50_ms"] > 0
