@@ -210,9 +210,9 @@ def work(action: str, name: str, corpus_dir: Path, store: Path, questions_file: 
 
         model = SentenceTransformer(model_path(), device="cpu", local_files_only=True)
         model.encode(sample[:32], batch_size=32)
-        started = time.perf_counter()
+        encoding = time.perf_counter()
         model.encode(sample, batch_size=32, normalize_embeddings=True)
-        reference = len(sample) / (time.perf_counter() - started)
+        reference = len(sample) / (time.perf_counter() - encoding)
         return {"chunks": len(chunks), "embedded_texts": getattr(runner, "embedded_texts", len(chunks)), "load_s": loaded - started, "index_s": seconds, "chunks_per_s": len(chunks) / seconds,
                 "raw_encode_chunks_per_s": reference, "mean_chunk_chars": float(np.mean([len(c) for c in chunks]))}
     questions = json.loads(questions_file.read_text())

@@ -86,7 +86,7 @@ class SpanHead:
 
     def _logits(self, states: np.ndarray, question_mean: np.ndarray) -> np.ndarray:
         """The Head module's forward pass in numpy, so answering needs no PyTorch. GELU in its tanh
-        form (numpy has no erf): within 1e-3 of the exact one the head was trained with."""
+        form (numpy has no erf): within 1e-3 of the exact one the head was trained with, logits within 0.02."""
         w = self.weights
         features = np.concatenate([states, states * question_mean[:, None, :]], axis=-1)
         hidden = features @ w["hidden.weight"].T + w["hidden.bias"]
@@ -97,8 +97,8 @@ class SpanHead:
 def pair_states(embedder_name: str, questions: list[str], sentences: list[str]):
     """(token states, each token's character offsets, which text each token is from: 0 question,
     1 sentence, -1 special) of question-sentence pairs, from the frozen encoder: its int8 ONNX export
-    when there is one (2.6x faster, rag.onnx_encoder), PyTorch float32 otherwise. Training reads the
-    same states the answering does."""
+    when there is one (about twice as fast, docs/embedders.md), PyTorch float32 otherwise. Training
+    reads the same states the answering does."""
     from rag.embedding import resolve_model_path
     from rag.onnx_encoder import load_encoder
 
