@@ -151,6 +151,16 @@ def _max_tokens(model_dir: Path) -> int:
         return 512
 
 
+def prepare(model_dir: str | Path) -> list[Path]:
+    """Both exports of a model made now (set-up runs this), so no first question waits for them."""
+    if not mean_pooled(model_dir):
+        return []
+    for precision in PRECISIONS:
+        if not export_path(model_dir, precision).exists():
+            _export(Path(model_dir), precision, export_path(model_dir, precision))
+    return [export_path(model_dir, precision) for precision in PRECISIONS]
+
+
 def _export(model_dir: Path, precision: str, path: Path) -> None:
     """Trace the model to ONNX (and quantise it), written under a lock and renamed into place whole."""
     from filelock import FileLock
@@ -202,3 +212,10 @@ def _trace(model_dir: Path, out: Path) -> None:
         torch.onnx.export(States(), (example, torch.ones_like(example), torch.zeros_like(example)), str(out),
                           dynamo=False, input_names=names, output_names=["last_hidden_state"], opset_version=17,
                           dynamic_axes={name: {0: "batch", 1: "tokens"} for name in [*names, "last_hidden_state"]})
+
+
+if __name__ == "__main__":  # python -m rag.onnx_encoder: what scripts/install.sh runs after installing
+    from rag.embedding import resolve_model_path
+
+    for exported in prepare(resolve_model_path("all-MiniLM-L6-v2")):
+        print(f"ready: {exported}")

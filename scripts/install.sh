@@ -19,7 +19,9 @@ if [ ! -f "$stamp" ]; then
     # The CPU build of torch first: asked for alone it comes from the local wheel or the CPU index,
     # never the multi-gigabyte CUDA build.
     .venv/bin/python -m pip install "torch==2.13.0" &&
-    .venv/bin/python -m pip install -e ".[app,dev,onnx]"
+    .venv/bin/python -m pip install -e ".[app,dev,onnx]" &&
+    # The encoder's ONNX exports, made once now rather than by the first question (rag.onnx_encoder).
+    .venv/bin/python -m rag.onnx_encoder
   } > .venv/install.log 2>&1 || { tail -n 40 .venv/install.log >&2; echo "install failed; see .venv/install.log" >&2; exit 1; }
   rm -f .venv/.installed-*
   touch "$stamp"

@@ -12,7 +12,7 @@ import pytest
 from rag.answers.span_head import MAX_TOKENS, SpanHead, _head_module, head_path, pair_states, question_means
 from rag.config import Config
 from rag.embedding import FEW_TEXTS, load_model, resolve_model_path
-from rag.onnx_encoder import OnnxEncoder, export_path, load_encoder, mean_pooled
+from rag.onnx_encoder import OnnxEncoder, export_path, load_encoder, mean_pooled, prepare
 from rag.readers.seq2seq import on_disk
 
 from tests.conftest import REPO
@@ -74,7 +74,8 @@ def test_only_a_plain_mean_pooled_model_is_exported(tmp_path):
     (tmp_path / "1_Pooling").mkdir()
     (tmp_path / "1_Pooling" / "config.json").write_text(json.dumps({"pooling_mode_cls_token": True}))
     assert not mean_pooled(tmp_path)  # CLS pooling, no normalisation: PyTorch serves it
-    assert load_encoder(str(tmp_path), "float32") is None
+    assert load_encoder(str(tmp_path), "float32") is None and prepare(tmp_path) == []
+    assert all(path.exists() for path in prepare(resolve_model_path(MODEL)))  # what set-up runs: both made
     names = {export_path(resolve_model_path(MODEL), precision).name for precision in ("float32", "int8")}
     assert len(names) == 2 and all(name.endswith(".onnx") for name in names)
 
