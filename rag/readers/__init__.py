@@ -27,10 +27,11 @@ def make_reader(config: Config, models: AnswerModels) -> Reader:
     if config.reader == "seq2seq":
         return seq2seq.load()
     try:
-        if not on_disk(config.seq2seq_model):
-            raise ModelNotAvailableError(config.seq2seq_model)
-        reader = seq2seq.load()
+        # Looking at the disk first spares importing transformers and PyTorch when the model is absent.
+        reader = seq2seq.load() if on_disk(config.seq2seq_model) else None
     except ModelNotAvailableError:
+        reader = None
+    if reader is None:
         log.warning(
             "rag: using the extractive reader: seq2seq model %r is not on this machine. To use a generator, "
             "put a checkpoint (e.g. flan-t5-base) in a local directory and pass --model DIR or set RAG_MODEL.",
