@@ -12,7 +12,7 @@ from datetime import date
 
 from rag.conversation import resolve_follow_up
 from rag.temporal import Period, find_period
-from rag.text import QUESTION_WORDS, WORD, content_words, stems
+from rag.text import QUESTION_WORDS, WORD, content_words, stems, tokenize
 
 PERSON, ORG, PLACE, DATE, TIME = "person", "organisation", "place", "date", "time"
 NUMBER, DISTANCE, COUNT, MONEY = "number", "distance", "count", "money"
@@ -105,11 +105,11 @@ def _weighted_terms(question: str, period: Period | None) -> dict[str, float]:
     if period and period.phrase:
         question = question.replace(period.phrase, " ")
     weights: dict[str, float] = {}
-    for position, word in enumerate(WORD.findall(question)):
-        if word.lower() in QUESTION_WORDS:
-            continue
+    words = [(position, word) for position, word in enumerate(WORD.findall(question)) if word.lower() not in QUESTION_WORDS]
+    # One call for all the words: each call to the tokenizer has a fixed cost larger than a word's.
+    for (position, word), terms in zip(words, tokenize([word for _, word in words])):
         important = (position > 0 and word[:1].isupper()) or any(character.isdigit() for character in word)
-        for term in stems(word):
+        for term in terms:
             weights[term] = max(weights.get(term, 0.0), 2.0 if important else 1.0)
     return weights
 
