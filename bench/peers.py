@@ -454,7 +454,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
     rows = []
     for label, corpus_dir, questions in corpora(work_dir, args.generated):
         rows += measure(label, corpus_dir, questions, work_dir)
-    command = "python bench/peers.py" + ("" if args.generated == 10000 else f" --generated {args.generated}")
+    command = ".venv/bin/python bench/peers.py" + ("" if args.generated == 10000 else f" --generated {args.generated}")
     text = report(rows, floor, command, out)
     out.write_text(text)
     out.with_suffix(".json").write_text(json.dumps(rows, indent=1))
