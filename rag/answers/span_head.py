@@ -99,15 +99,12 @@ def pair_states(embedder_name: str, questions: list[str], sentences: list[str]):
     1 sentence, -1 special) of question-sentence pairs, from the frozen encoder: its int8 ONNX export
     when there is one (about twice as fast, docs/embedders.md), PyTorch float32 otherwise. Training
     reads the same states the answering does."""
-    from rag.embedding import resolve_model_path
-    from rag.onnx_encoder import load_encoder
+    from rag.embedding import load_model, onnx_encoder
 
-    encoder = load_encoder(resolve_model_path(embedder_name), "int8")
+    encoder = onnx_encoder(embedder_name, "int8")
     if encoder is not None:
         return encoder.pair_states(questions, sentences, MAX_TOKENS)
     import torch
-
-    from rag.embedding import load_model
 
     model = load_model(embedder_name)
     inputs = model.tokenizer(questions, sentences, truncation="only_second", max_length=MAX_TOKENS, padding=True,
