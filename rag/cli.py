@@ -52,7 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
     index.add_argument("--compact", action="store_true",
                        help="write the whole index again, reusing every vector: drops what updates removed and merges "
                             "their segments (updates otherwise write in place and compact by themselves now and then)")
-    index.add_argument("--embedder", help="sentence-transformers model name or path (default: all-MiniLM-L6-v2)")
+    index.add_argument("--embedder", help="sentence-transformers model name or path, with @int8 to run its int8 "
+                       "ONNX export (default: all-MiniLM-L6-v2@int8; all-MiniLM-L6-v2 embeds on PyTorch float32)")
     index.add_argument("--store", metavar="STORE",
                        help="where vectors live: faiss (default for a new index: exact below 200,000 chunks, approximate "
                             "above), faiss-flat (always exact), faiss-ivf (always approximate), milvus-lite (embedded Milvus), or a Milvus server URI such as "

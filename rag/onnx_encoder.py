@@ -50,6 +50,14 @@ class OnnxEncoder:
         self.tokenizer.enable_truncation(max_length=max_tokens)
         self.tokenizer_file = str(tokenizer_file)
 
+    @property
+    def dimension(self) -> int:
+        return int(self.session.get_outputs()[0].shape[-1])
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens of ``text`` without special tokens, whole (not cut at the model's limit): what the chunker counts."""
+        return len(self._counter().encode(text, add_special_tokens=False).ids)
+
     def states(self, encoded) -> np.ndarray:
         """Token states (batch, tokens, dimension) of tokenizer output."""
         ids = np.array([item.ids for item in encoded], dtype=np.int64)
@@ -78,6 +86,15 @@ class OnnxEncoder:
         encoded = self._pair_tokenizer(max_tokens).encode_batch(list(zip(firsts, seconds)))
         sequence = np.array([[-1 if s is None else s for s in item.sequence_ids] for item in encoded])
         return self.states(encoded), [item.offsets for item in encoded], sequence
+
+    @lru_cache(maxsize=1)
+    def _counter(self):
+        from tokenizers import Tokenizer
+
+        counter = Tokenizer.from_file(self.tokenizer_file)  # the file may carry padding and truncation settings
+        counter.no_padding()
+        counter.no_truncation()
+        return counter
 
     @lru_cache(maxsize=4)
     def _pair_tokenizer(self, max_tokens: int):

@@ -63,9 +63,10 @@ def hash_embedder() -> HashEmbedder:
 
 @pytest.fixture(scope="session")
 def real_embedder():
-    from rag.embedding import SentenceTransformerEmbedder
+    """The default embedder, as a user gets it."""
+    from rag.embedding import make_embedder
 
-    return SentenceTransformerEmbedder()
+    return make_embedder(Config().embedder)
 
 
 @pytest.fixture(scope="session")

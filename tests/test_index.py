@@ -223,7 +223,7 @@ def test_a_crash_between_the_swap_renames_is_recovered(corpus_dir, tmp_path, fak
 
 def test_loading_with_another_embedder_or_chunker_says_what_differs(corpus_dir, tmp_path, fake_config):
     build_index(corpus_dir, tmp_path / "index", fake_config, HashEmbedder(), progress=False)
-    with pytest.raises(IndexMismatchError, match=r"embedder 'hash-embedder' \(wanted 'all-MiniLM-L6-v2'\).*--rebuild"):
+    with pytest.raises(IndexMismatchError, match=r"embedder 'hash-embedder' \(wanted 'all-MiniLM-L6-v2@int8'\).*--rebuild"):
         load_index(tmp_path / "index", Config())
     with pytest.raises(IndexMismatchError, match=r"chunk_tokens 160 \(wanted 100\)"):
         load_index(tmp_path / "index", Config(embedder="hash-embedder", chunk_tokens=100))
