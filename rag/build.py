@@ -252,7 +252,8 @@ def _prepare(documents: list[Document], next_key: int, config: Config, embedder:
     tagged = annotate(documents, progress)
     chunks: list[tuple[int, Chunk]] = []
     for document in documents:
-        pieces = chunk_document(document, _token_counter(embedder), config.chunk_tokens, config.chunk_overlap_tokens)
+        pieces = chunk_document(document, _token_counter(embedder), config.chunk_tokens, config.chunk_overlap_tokens,
+                                [(sentence.start, sentence.end) for sentence in tagged[document.doc_id]])
         chunks.extend(enumerate(pieces, start=next_key))
         next_key += len(pieces)
     vectors = _embed(embedder, [chunk.text for _, chunk in chunks], progress, "chunk")

@@ -23,12 +23,15 @@ def word_count(text: str) -> int:
 
 
 def chunk_document(
-    document: Document, count_tokens: TokenCounter, max_tokens: int, overlap_tokens: int
+    document: Document, count_tokens: TokenCounter, max_tokens: int, overlap_tokens: int,
+    sentences: list[tuple[int, int]] | None = None,
 ) -> list[Chunk]:
+    """``sentences``: the document's sentence spans when the caller has them (the build splits each
+    article once, for tagging and chunking: splitting is a tenth of a build); else split here."""
     pieces = [
-        (start, end, count_tokens(document.text[start:end]))
-        for sentence in sentence_spans(document.text)
-        for start, end in _fit(document.text, sentence, count_tokens, max_tokens)
+        piece
+        for sentence in (sentence_spans(document.text) if sentences is None else sentences)
+        for piece in _fit(document.text, sentence, count_tokens, max_tokens)
     ]
     groups: list[list[tuple[int, int, int]]] = []
     current: list[tuple[int, int, int]] = []
@@ -65,11 +68,12 @@ def _tail(pieces: list[tuple[int, int, int]], overlap_tokens: int, room: int) ->
     return tail
 
 
-def _fit(text: str, span: tuple[int, int], count_tokens: TokenCounter, max_tokens: int) -> list[tuple[int, int]]:
-    """The sentence span itself, or word-boundary windows of it when it is longer than a chunk."""
+def _fit(text: str, span: tuple[int, int], count_tokens: TokenCounter, max_tokens: int) -> list[tuple[int, int, int]]:
+    """(start, end, tokens) of the sentence span itself, or of word-boundary windows of it when it is
+    longer than a chunk."""
     start, end = span
-    if count_tokens(text[start:end]) <= max_tokens:
-        return [span]
+    if (tokens := count_tokens(text[start:end])) <= max_tokens:
+        return [(start, end, tokens)]
     windows, window_start, window_end = [], None, None
     for word in _WORD.finditer(text, start, end):
         if window_start is not None and count_tokens(text[window_start : word.end()]) > max_tokens:
@@ -79,4 +83,4 @@ def _fit(text: str, span: tuple[int, int], count_tokens: TokenCounter, max_token
             window_start = word.start()
         window_end = word.end()
     windows.append((window_start, window_end))
-    return windows
+    return [(a, b, count_tokens(text[a:b])) for a, b in windows]

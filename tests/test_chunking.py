@@ -53,3 +53,15 @@ def test_chunk_ids_are_stable_and_unique():
     document = load_corpus(CORPUS)[0][0]
     ids = [c.chunk_id for c in chunk_document(document, word_count, 60, 10)]
     assert len(ids) == len(set(ids)) and ids[0] == f"{document.doc_id}#0"
+
+
+def test_sentences_the_caller_split_give_the_chunks_splitting_here_gives():
+    """The build splits each article once, for tagging and chunking, and passes the spans on."""
+    from rag.sentences import sentence_spans
+
+    for document in [*load_corpus(CORPUS)[0], _document("A short one. " + "word " * 300 + "end. Last one.")]:
+        spans = sentence_spans(document.text)
+        assert chunk_document(document, word_count, 60, 20, spans) == chunk_document(document, word_count, 60, 20)
+    document = _document("First sentence here. Second sentence here.")
+    assert [c.text for c in chunk_document(document, word_count, 6, 0, [(0, 20), (21, 43)])] == \
+        ["First sentence here.", "Second sentence here."]
