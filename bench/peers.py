@@ -6,8 +6,10 @@
 Corpora: the starting articles (corpus/, with eval/questions.jsonl), the shared SQuAD subset as a
 corpus of paragraphs (its questions), and a generated archive of ``--generated`` news-like articles
 (questions made from one fact of 50 of them). Every system reads the same Documents (rag.corpus
-reads the files once for all) and embeds with the same all-MiniLM-L6-v2 files through
-sentence-transformers, in chunks of about 160 MiniLM tokens with 40 of overlap, and returns the top 5.
+reads the files once for all) and embeds with the same all-MiniLM-L6-v2 files (the peers through
+sentence-transformers on PyTorch, rag through its default embedder, its int8 ONNX export of those
+files), in chunks of about 160 MiniLM tokens with 40 of overlap, and returns the top 5. The raw
+embedder every system is compared with is sentence-transformers' ``encode`` on PyTorch float32.
 
 Each measurement runs in a fresh process, so import, load and peak memory are each system's own:
 - index: chunks/s from Documents to a persisted index once the models are loaded (load timed apart),
@@ -72,9 +74,10 @@ class Rag:
 
     def prepare(self) -> None:
         from rag.annotate import annotate
-        from rag.embedding import load_model
+        from rag.config import Config
+        from rag.embedding import make_embedder
 
-        load_model("all-MiniLM-L6-v2")
+        make_embedder(Config().embedder).embed(["warm-up"])  # opens the default embedder's model
         annotate([])  # loads spaCy's pipeline
 
     def index(self, corpus_dir: Path, store: Path, documents) -> list[str]:
