@@ -52,14 +52,16 @@ def _pipeline():
         ) from None
 
 
-def annotate(documents: list[Document], progress: bool = False) -> dict[str, list[Sentence]]:
-    """doc_id -> its sentences, each with typed spans, in document order."""
+def annotate(documents: list[Document], progress: bool = False,
+             spans: dict[str, list[tuple[int, int]]] | None = None) -> dict[str, list[Sentence]]:
+    """doc_id -> its sentences, each with typed spans, in document order. ``spans``: each document's
+    sentence spans when the caller has split them already."""
     from tqdm import tqdm
 
     located = [
         (document, number, start, end, document.text[start:end])
         for document in documents
-        for number, (start, end) in enumerate(sentence_spans(document.text))
+        for number, (start, end) in enumerate(spans[document.doc_id] if spans else sentence_spans(document.text))
     ]
     texts = (text[:MAX_TAGGED_CHARS] for *_, text in located)
     found: dict[str, list[Sentence]] = {document.doc_id: [] for document in documents}

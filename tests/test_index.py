@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from rag.config import Config
-from rag.errors import IndexCorruptError, IndexMismatchError, IndexNotFoundError
+from rag.errors import IndexCorruptError, IndexMismatchError, IndexNotFoundError, ModelNotAvailableError
 from rag.build import build_index
 from rag.index import FORMAT_VERSION, MANIFEST, STORE, load_index
 from rag.milvus import LITE_FILE
@@ -219,6 +219,22 @@ def test_a_crash_between_the_swap_renames_is_recovered(corpus_dir, tmp_path, fak
     build_index(corpus_dir, index_dir, fake_config, HashEmbedder(), progress=False)
     index_dir.rename(tmp_path / ".index.old")  # the state after the first rename of a swap
     assert len(load_index(index_dir, fake_config).store.documents()) == 5
+
+
+def test_a_tagging_failure_fails_the_build_and_leaves_the_index_as_it_was(corpus_dir, tmp_path, monkeypatch):
+    """Tagging runs on a thread beside the embedder; its error still ends the build, before any write."""
+    config = backend_config(("faiss", None))
+    index_dir = tmp_path / "index"
+    build_index(corpus_dir, index_dir, config, HashEmbedder(), progress=False)
+    before = (index_dir / MANIFEST).read_text()
+
+    def no_pipeline(*arguments):
+        raise ModelNotAvailableError("the index needs spaCy's English pipeline")
+
+    monkeypatch.setattr("rag.build.annotate", no_pipeline)
+    with pytest.raises(ModelNotAvailableError, match="spaCy"):
+        build_index(corpus_dir, index_dir, config, HashEmbedder(), rebuild=True, progress=False)
+    assert (index_dir / MANIFEST).read_text() == before and len(load_index(index_dir, config).store.documents()) == 5
 
 
 def test_loading_with_another_embedder_or_chunker_says_what_differs(corpus_dir, tmp_path, fake_config):
