@@ -27,7 +27,7 @@ def chunk_document(
     sentences: list[tuple[int, int]] | None = None,
 ) -> list[Chunk]:
     """``sentences``: the document's sentence spans when the caller has them (the build splits each
-    article once, for tagging and chunking: splitting is a tenth of a build); else split here."""
+    article once, for tagging and chunking: splitting costs near a tenth of a build); else split here."""
     pieces = [
         piece
         for sentence in (sentence_spans(document.text) if sentences is None else sentences)

@@ -87,7 +87,7 @@ class OnnxEncoder:
         sequence = np.array([[-1 if s is None else s for s in item.sequence_ids] for item in encoded])
         return self.states(encoded), [item.offsets for item in encoded], sequence
 
-    @lru_cache(maxsize=1)
+    @lru_cache(maxsize=4)
     def _counter(self):
         from tokenizers import Tokenizer
 

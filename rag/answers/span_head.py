@@ -90,7 +90,8 @@ class SpanHead:
 
         [s, s * q] @ W is s @ (W_s + q * W_q): one product with a matrix per pair, half the arithmetic.
         It runs on one BLAS thread: OpenBLAS's idle workers spin for a while after a parallel product,
-        and took the cores from the encoder of the next question (a question 30-37 -> 26 ms, docs/latency.md)."""
+        and took the cores from the encoder of the next question (the sample questions' p50 38 -> 28 ms,
+        docs/latency.md)."""
         w = self.weights
         dimension = states.shape[-1]
         hidden_weight = w["hidden.weight"].T  # (2 * dimension, HIDDEN)
