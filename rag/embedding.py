@@ -109,14 +109,13 @@ class OnnxEmbedder:
     sentence-transformers model, on ONNX Runtime (no PyTorch on this path)."""
 
     name = ONNX_INT8
-    dimension = 384
 
     def __init__(self, batch_size: int = 32):
         self.batch_size = batch_size
 
     def embed(self, texts: list[str]) -> np.ndarray:
         if not texts:
-            return np.zeros((0, self.dimension), dtype=np.float32)
+            return np.zeros((0, _packaged_int8().dimension), dtype=np.float32)
         return _packaged_int8().embed(list(texts), self.batch_size)
 
     def count_tokens(self, text: str) -> int:

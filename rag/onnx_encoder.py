@@ -1,18 +1,19 @@
-"""The embedding model's encoder on ONNX Runtime, so that answering a question needs no PyTorch.
+"""The embedding model's encoder on ONNX Runtime, so that neither answering nor embedding needs PyTorch.
 
-Importing PyTorch and sentence-transformers is most of a cold ``rag ask`` (5 of 6.5 s), and on a
-few short inputs PyTorch spends more time in its own overhead than in arithmetic. So the question
-path reads the same model through ONNX Runtime:
+Importing PyTorch and sentence-transformers is most of a cold ``rag ask`` (5 of 6.5 s), on a few
+short inputs PyTorch spends more time in its own overhead than in arithmetic, and int8 arithmetic
+is twice as fast as float32 on long texts. So the model is read through ONNX Runtime:
 
-- **float32** embeds questions. It is the same computation as PyTorch (vectors agree to 1e-6), so a
-  question embedded here meets chunks embedded by PyTorch in the same space.
-- **int8** (ONNX Runtime's dynamic quantisation, per output channel) gives the span head its token
+- **int8** (ONNX Runtime's dynamic quantisation, per output channel) is the default embedder
+  (``NAME@int8``, rag.embedding) for articles and questions, and gives the span head its token
   states, about twice as fast as PyTorch float32 (docs/embedders.md).
+- **float32** embeds questions to an index built on PyTorch float32: the same computation (vectors
+  agree to 1e-6), so the question meets those chunks in the same space.
 
 The exports are made from the installed model files by set-up (``python -m rag.onnx_encoder``) or
 else the first time they are needed (which imports PyTorch once, a few seconds), and kept beside the
 installed packages, named by model, precision and library versions, so a changed install never reads
-a stale file. Without the ``onnx`` extra every caller falls back to PyTorch.
+a stale file. A model that is not a plain mean-pooled encoder has no export; its callers use PyTorch.
 """
 
 from __future__ import annotations
@@ -141,8 +142,8 @@ def export_path(model_dir: str | Path, precision: str) -> Path:
 
 @lru_cache(maxsize=4)
 def load_encoder(model_dir: str, precision: str) -> OnnxEncoder | None:
-    """The model's encoder at ``precision`` on ONNX Runtime, exported on first use; None when the
-    ``onnx`` extra is missing or the model is not a plain mean-pooled encoder (callers use PyTorch)."""
+    """The model's encoder at ``precision`` on ONNX Runtime, exported on first use; None when ONNX
+    Runtime or onnx is not installed or the model is not a plain mean-pooled encoder (callers use PyTorch)."""
     try:
         import onnxruntime  # noqa: F401
     except ImportError:

@@ -2,9 +2,9 @@
 and scores each token as the start or the end of the answer.
 
 The encoder is the embedding model's (nothing new to download), read through its int8 ONNX export
-when the onnx extra is installed (rag.onnx_encoder), so answering imports no PyTorch; only the
-head is learned: two small layers over each token's state and its product with the question's
-mean state, about 100k weights in a safetensors file. `rag calibrate` trains it on SQuAD answer
+(rag.onnx_encoder), so answering imports no PyTorch; only the head is learned: two small layers over
+each token's state and its product with the question's mean state, about 100k weights in a
+safetensors file. `rag calibrate` trains it on SQuAD answer
 spans. Its score is one feature of the candidate ranker, beside the others.
 """
 
