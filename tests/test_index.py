@@ -1,5 +1,7 @@
 import json
 import shutil
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -273,3 +275,22 @@ def test_an_index_built_by_another_vector_backend_is_refused_with_the_fix(corpus
     (index_dir / MANIFEST).write_text(json.dumps(manifest))
     with pytest.raises(IndexMismatchError, match="vectors backend 'some-future-backend'.*rag index --rebuild"):
         load_index(index_dir, fake_config)
+
+
+BUILD_THEN_ASK = """
+import sys
+from rag import build_index, load
+build_index(sys.argv[1], sys.argv[2], progress=False)
+answer = load(sys.argv[2]).ask("How far did the missiles fly?")
+loaded = sorted({"torch", "sentence_transformers"} & set(sys.modules))
+import torch  # still importable afterwards, for a PyTorch embedder in the same process
+print(loaded, bool(answer.citations), torch.ones(2).sum().item())
+"""
+
+
+def test_the_default_build_and_answer_never_import_pytorch(corpus_dir, tmp_path):
+    """The int8 embedder and spaCy's small pipeline need no PyTorch: importing it cost a build 1 s and 180 MiB."""
+    done = subprocess.run([sys.executable, "-c", BUILD_THEN_ASK, str(corpus_dir), str(tmp_path / "index")],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split("\n")[-2] == "[] True 2.0"
