@@ -17,9 +17,10 @@ if [ ! -f "$stamp" ]; then
   {
     .venv/bin/python -m pip install --upgrade pip &&
     # The CPU build of torch first: asked for alone it comes from the local wheel or the CPU index,
-    # never the multi-gigabyte CUDA build.
-    .venv/bin/python -m pip install "torch==2.13.0" &&
-    .venv/bin/python -m pip install -e ".[app,dev,onnx]" &&
+    # never the multi-gigabyte CUDA build. A large wheel cut off mid-download resumes where it
+    # stopped (--resume-retries, pip 25.1+) rather than failing the install.
+    .venv/bin/python -m pip install --resume-retries 20 "torch==2.13.0" &&
+    .venv/bin/python -m pip install --resume-retries 20 -e ".[app,dev,onnx]" &&
     # The encoder's ONNX exports, made once now rather than by the first question (rag.onnx_encoder).
     .venv/bin/python -m rag.onnx_encoder
   } > .venv/install.log 2>&1 || { tail -n 40 .venv/install.log >&2; echo "install failed; see .venv/install.log" >&2; exit 1; }
