@@ -88,6 +88,7 @@ def build_index(
     """
     config = config or Config()
     index_dir = Path(index_dir)
+    _check_embedder(embedder, config.embedder)
     with writing(index_dir):
         return _build(corpus_dir, index_dir, config, embedder or make_embedder(config.embedder),
                       rebuild, compact, progress)
@@ -149,6 +150,11 @@ def update(index: Index, add: list[Document] = (), remove: list[str] = (), confi
     keeps an index open (the chat app, a script): nothing is loaded again. Returns (chunks embedded,
     chunks in the index)."""
     config = config or Config()
+    built_with = index.manifest["settings"]["embedder"]
+    _check_embedder(embedder, built_with)
+    if config.embedder != built_with:
+        raise InvalidInputError(f"index {index.directory} was built with embedder {built_with!r}, the config names "
+                                f"{config.embedder!r}; pass a config with embedder={built_with!r}")
     with writing(index.directory):
         if not index.is_current():
             raise IndexBusyError(f"another process changed index {index.directory} since this one opened it; "
@@ -166,6 +172,13 @@ def _checked_update(index: Index, add: list[Document], remove: list[str], config
     if add and embedder is None:
         embedder = make_embedder(config.embedder)  # a removal alone loads no model
     return _update(index, list(add), sorted(set(remove) | set(replaced)), config, embedder, progress)
+
+
+def _check_embedder(embedder: Embedder | None, wanted: str) -> None:
+    """The manifest names the vectors by the config's embedder: an index never holds another's vectors."""
+    if embedder is not None and embedder.name != wanted:
+        raise InvalidInputError(f"embedder {embedder.name!r} is not the one the index is for ({wanted!r}); "
+                                f"pass that embedder, or a config with embedder={embedder.name!r}")
 
 
 def _fits_update(previous: Index, config: Config) -> bool:

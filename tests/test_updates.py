@@ -116,6 +116,31 @@ def test_update_index_adds_and_removes_articles_without_a_corpus_folder(corpus_d
         update_index(index_dir, remove=["no_such_article"], config=fake_config, embedder=HashEmbedder())
 
 
+def test_vectors_of_another_embedder_never_enter_an_index(corpus_dir, tmp_path, fake_config):
+    """The manifest names the index's vectors by the config's embedder; a build or an update handed
+    another embedder, or an open index updated under another config, stops before embedding."""
+    index_dir = tmp_path / "index"
+    with pytest.raises(InvalidInputError, match="'hash-embedder' is not the one the index is for.*all-MiniLM"):
+        build_index(corpus_dir, index_dir, fake_config.replace(embedder="all-MiniLM-L6-v2@int8"), HashEmbedder(),
+                    progress=False)
+    assert not index_dir.exists()
+    build_index(corpus_dir, index_dir, fake_config, HashEmbedder(), progress=False)
+    before = (index_dir / MANIFEST).read_text()
+    article = tmp_path / f"{ADDED}.txt"
+    article.write_text(NEW_ARTICLE)
+    other = HashEmbedder()
+    other.name = "another-embedder"
+    index = load_index(index_dir, fake_config)
+    try:
+        with pytest.raises(InvalidInputError, match="'another-embedder' is not the one the index is for"):
+            update(index, add=[read_document(article)], config=fake_config, embedder=other)
+        with pytest.raises(InvalidInputError, match="built with embedder 'hash-embedder'.*all-MiniLM"):
+            update(index, add=[read_document(article)], config=fake_config.replace(embedder="all-MiniLM-L6-v2@int8"))
+    finally:
+        index.close()
+    assert (index_dir / MANIFEST).read_text() == before
+
+
 class Killed(BaseException):
     """Stands for the process dying: nothing after it runs."""
 
