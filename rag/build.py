@@ -30,7 +30,10 @@ from rag.embedding import Embedder, make_embedder
 from rag.errors import IndexBusyError, InvalidInputError
 from rag.faults import point
 from rag.files import write_text_durably
-from rag.index import FORMAT_VERSION, KEYWORDS, MANIFEST, STORE, Index, load_index, manifest_stamp, older_format, record_fields
+from rag.index import (
+    FORMAT_VERSION, KEYWORDS, MANIFEST, STORE, Index, load_index, manifest_stamp, older_format, record_fields,
+    settings_differences,
+)
 from rag.lexical import create_keyword_store
 from rag.locking import retired, staging_prefix, writing
 from rag.sentences import sentence_spans
@@ -150,11 +153,10 @@ def update(index: Index, add: list[Document] = (), remove: list[str] = (), confi
     keeps an index open (the chat app, a script): nothing is loaded again. Returns (chunks embedded,
     chunks in the index)."""
     config = config or Config()
-    built_with = index.manifest["settings"]["embedder"]
-    _check_embedder(embedder, built_with)
-    if config.embedder != built_with:
-        raise InvalidInputError(f"index {index.directory} was built with embedder {built_with!r}, the config names "
-                                f"{config.embedder!r}; pass a config with embedder={built_with!r}")
+    if differences := settings_differences(index.manifest, config):  # its chunks and vectors would not match the new ones
+        raise InvalidInputError(f"index {index.directory} was built with {', '.join(differences)}; "
+                                "pass the config it was built with")
+    _check_embedder(embedder, config.embedder)
     with writing(index.directory):
         if not index.is_current():
             raise IndexBusyError(f"another process changed index {index.directory} since this one opened it; "

@@ -133,13 +133,18 @@ def _check_compatible(manifest: dict, config: Config, index_dir: Path) -> None:
             f"index {index_dir} has format version {manifest.get('format_version')}, this rag reads "
             f"{FORMAT_VERSION}; rebuild it with: rag index --rebuild --index {index_dir}"
         )
-    built_with, wanted = manifest.get("settings", {}), config.index_settings()
-    differences = [f"{key} {built_with.get(key)!r} (wanted {value!r})" for key, value in wanted.items() if built_with.get(key) != value]
+    differences = settings_differences(manifest, config)
     if differences:
         raise IndexMismatchError(
             f"index {index_dir} was built with {', '.join(differences)}; rebuild it with: "
             f"rag index --rebuild --index {index_dir}, or use the settings it was built with"
         )
+
+
+def settings_differences(manifest: dict, config: Config) -> list[str]:
+    """Each index setting (embedder, chunk size and overlap) the index was built with that ``config`` does not name."""
+    built_with, wanted = manifest.get("settings", {}), config.index_settings()
+    return [f"{key} {built_with.get(key)!r} (wanted {value!r})" for key, value in wanted.items() if built_with.get(key) != value]
 
 
 def record_fields(config: Config, index_dir: Path) -> dict[str, str]:
