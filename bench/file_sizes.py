@@ -3,7 +3,7 @@
     .venv/bin/python bench/file_sizes.py [--out docs/file-sizes.md]
 
 Two shapes of big file, each at doubling sizes:
-- a JSONL dump of 2 KB articles from 6 to 50 MB, read by `load_corpus` (parse, fields, dates inferred);
+- a JSONL dump of 2 KB articles from 6 to 50 MB, read by `read_corpus` (parse, fields, dates inferred);
   reference in the same run: `json.loads` of the same lines, the least any reader must do;
 - one article of 250,000 to 2,000,000 characters (the per-article limit) in a single paragraph,
   split into sentences and chunks (the steps that were quadratic: pysbd on a long paragraph).
@@ -24,8 +24,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from rag.chunking import chunk_document, word_count  # noqa: E402
-from rag.corpus import load_corpus  # noqa: E402
+from rag.ingest.chunking import chunk_document, word_count  # noqa: E402
+from rag.ingest.corpus import read_corpus  # noqa: E402
 from rag.types import Document  # noqa: E402
 
 SENTENCE = "Officials in the port city said on Tuesday that talks with the dockers' union would resume next week. "
@@ -55,7 +55,7 @@ def _dump(megabytes: float) -> dict:
             number += 1
     size = path.stat().st_size / 1e6
     started = time.perf_counter()
-    documents, skipped = load_corpus(folder)
+    documents, skipped = read_corpus(folder)
     seconds = time.perf_counter() - started
     started = time.perf_counter()
     with open(path, encoding="utf-8") as lines:

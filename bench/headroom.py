@@ -28,9 +28,9 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from rag.answers.answerability import evidence_features  # noqa: E402
-from rag.answers.candidates import rank  # noqa: E402
-from rag.answers.model import load_models  # noqa: E402
+from rag.answers.answerability import evidence  # noqa: E402
+from rag.answers.model import read_models  # noqa: E402
+from rag.answers.ranking import rank  # noqa: E402
 from rag.config import Config  # noqa: E402
 from rag.evaluation.metrics import strictly_right  # noqa: E402
 from rag.evaluation.runner import open_set  # noqa: E402
@@ -49,7 +49,7 @@ def judge(question_set, models) -> dict:
         ranked = rank(query, hits, models)
         fits = [question.answerable and strictly_right(c.text, question.answers, [c.sentence.doc_id], question.doc_ids)
                 for c in ranked]
-        probability.append(models.answerability.probability(evidence_features(query, ranked, hits)) if ranked else 0.0)
+        probability.append(models.answerability.probability(evidence(query, ranked, hits).row()) if ranked else 0.0)
         right.append(bool(fits) and fits[0])
         unanswerable.append(not question.answerable)
         if question.answerable:
@@ -72,7 +72,7 @@ def main() -> None:
     parser.add_argument("--out", default=str(REPO / "docs/headroom.md"))
     args = parser.parse_args()
     config = Config(reader="extractive")
-    models = load_models(config.answer_weights, config.embedder)
+    models = read_models(config.answer_weights, config.embedder)
     with tempfile.TemporaryDirectory(prefix="rag-headroom-") as workdir:
         work = Path(workdir)
         held_out = judge(open_set(REPO / "eval/questions.jsonl", config, work, work / "index", REPO / "corpus",

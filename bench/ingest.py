@@ -32,7 +32,7 @@ sys.path.insert(0, str(REPO))
 
 
 def write_dump(path: Path, articles: int, seed: int = 7) -> None:
-    from rag.sentences import sentence_spans
+    from rag.ingest.sentences import sentence_spans
 
     pool = []
     for article in sorted((REPO / "corpus").glob("*.txt")):
@@ -59,11 +59,11 @@ def ingest(path: Path) -> dict:
     but its band keys (in SQLite, on disk)."""
     import numpy as np
 
-    from rag.corpus import _dated
-    from rag.duplicates import SIMILARITY, band_keys, signature, similarity
-    from rag.loaders import JsonlLoader
-    from rag.sentences import sentence_spans
-    from rag.temporal import event_dates
+    from rag.dates import event_dates
+    from rag.ingest.corpus import dated
+    from rag.ingest.duplicates import SIMILARITY, band_keys, signature, similarity
+    from rag.ingest.loaders.jsonl import JsonlLoader
+    from rag.ingest.sentences import sentence_spans
     from rag.types import Document
 
     bands = sqlite3.connect(Path(tempfile.mkdtemp()) / "bands.sqlite")
@@ -74,7 +74,7 @@ def ingest(path: Path) -> dict:
     for number, item in enumerate(JsonlLoader().load(path)):
         if not isinstance(item, Document):
             continue
-        document = _dated(item)
+        document = dated(item)
         articles += 1
         dates += sum(len(event_dates(document.text[start:end], document.date)) for start, end in sentence_spans(document.text))
         values = signature(document.text)
@@ -97,19 +97,19 @@ def _peak_rss_mb() -> float:
 
 def embed_reference(path: Path, sample: int) -> dict:
     """The packaged embedder on the chunks and sentences of the dump's first ``sample`` articles."""
-    from rag.build import _token_counter
-    from rag.chunking import chunk_document
     from rag.config import Config
-    from rag.embedding import make_embedder
-    from rag.loaders import JsonlLoader
-    from rag.sentences import sentence_spans
+    from rag.indexing.prepare import token_counter
+    from rag.ingest.chunking import chunk_document
+    from rag.ingest.loaders.jsonl import JsonlLoader
+    from rag.ingest.sentences import sentence_spans
+    from rag.models.embedders import make_embedder
 
     config = Config()
     embedder = make_embedder(config.embedder)
     documents = [item for _, item in zip(range(sample), JsonlLoader().load(path))]
     texts = []
     for document in documents:
-        texts += [chunk.text for chunk in chunk_document(document, _token_counter(embedder), config.chunk_tokens,
+        texts += [chunk.text for chunk in chunk_document(document, token_counter(embedder), config.chunk_tokens,
                                                           config.chunk_overlap_tokens)]
         texts += [document.text[start:end] for start, end in sentence_spans(document.text)]
     embedder.embed(texts[:64])  # warm up

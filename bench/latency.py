@@ -43,7 +43,7 @@ def main() -> None:
     subprocess.run([str(Path(sys.executable).with_name("rag")), "index", "--corpus", str(REPO / "corpus"),
                     "--index", str(index_dir), "--quiet"], check=True)
     built = time.perf_counter()
-    qa = load(index_dir, Config(reader="extractive")).load()
+    qa = load(index_dir, Config(reader="extractive")).warm_up()
     loaded = time.perf_counter()
 
     lines = [

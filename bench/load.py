@@ -209,8 +209,8 @@ def _questions() -> list[str]:
 
 
 def _build_index() -> Path:
-    from rag.build import build_index
     from rag.config import Config
+    from rag.indexing.build import build_index
 
     index_dir = Path(tempfile.mkdtemp(prefix="rag-load-")) / "index"
     build_index(REPO / "corpus", index_dir, Config(), progress=False)

@@ -64,7 +64,7 @@ WORKAROUNDS = """What each peer needed to run offline, on the same footing:
 
 
 def model_path() -> str:
-    from rag.embedding import resolve_model_path
+    from rag.models.local import resolve_model_path
 
     return resolve_model_path("all-MiniLM-L6-v2")
 
@@ -73,20 +73,20 @@ class Rag:
     """The product as shipped: hybrid retrieval over chunks, sentence vectors and annotations for the reader."""
 
     def prepare(self) -> None:
-        from rag.annotate import load_tagger
         from rag.config import Config
-        from rag.embedding import make_embedder
+        from rag.ingest.tagging import tagger
+        from rag.models.embedders import make_embedder
 
         make_embedder(Config().embedder).embed(["warm-up"])  # opens the default embedder's model
-        load_tagger()
+        tagger()
 
     def index(self, corpus_dir: Path, store: Path, documents) -> list[str]:
-        from rag.build import build_index
         from rag.config import Config
-        from rag.index import load_index
+        from rag.indexing.build import build_index
+        from rag.indexing.index import open_index
 
         build_index(corpus_dir, store, Config(), progress=False)
-        index = load_index(store, Config())
+        index = open_index(store, Config())
         try:
             chunks = [chunk.text for chunk in index.store.chunks()]
             self.embedded_texts = len(chunks) + index.store.sentence_count([d.doc_id for d in documents])
@@ -153,7 +153,9 @@ class Haystack:
     the sentence-transformers embedders (sentence-transformers-haystack) over the same model files."""
 
     def prepare(self) -> None:
-        from haystack_integrations.components.embedders.sentence_transformers import SentenceTransformersDocumentEmbedder
+        from haystack_integrations.components.embedders.sentence_transformers import (
+            SentenceTransformersDocumentEmbedder,
+        )
 
         self.document_embedder = SentenceTransformersDocumentEmbedder(model=model_path(), progress_bar=False)
         self.document_embedder.warm_up()
@@ -216,9 +218,9 @@ def measure_index(runner, corpus_dir: Path, store: Path) -> dict:
     model, as the reference."""
     import resource
 
-    from rag.corpus import load_corpus
+    from rag.ingest.corpus import read_corpus
 
-    documents, _ = load_corpus(corpus_dir)
+    documents, _ = read_corpus(corpus_dir)
     started = time.perf_counter()
     runner.prepare()
     loaded = time.perf_counter()
@@ -331,7 +333,7 @@ def generate_archive(directory: Path, count: int, seed: int = 0) -> list[dict]:
 
 def corpora(work_dir: Path, generated: int) -> list[tuple[str, Path, Path]]:
     """(label, corpus folder, questions file) for each corpus."""
-    from rag.evaluation.dataset import load_questions, read_squad, write_corpus
+    from rag.evaluation.dataset import read_questions, read_squad, write_corpus
 
     found = []
 
@@ -340,7 +342,7 @@ def corpora(work_dir: Path, generated: int) -> list[tuple[str, Path, Path]]:
         path.write_text(json.dumps(questions))
         found.append((label, corpus_dir, path))
 
-    own, _ = load_questions(REPO / "eval" / "questions.jsonl")
+    own, _ = read_questions(REPO / "eval" / "questions.jsonl")
     add("starting articles", REPO / "corpus",
         [{"question": q.question, "doc_ids": list(q.doc_ids)} for q in own if q.answerable])
     squad = REPO.parent / "shared" / "bench" / "squad2-dev-subset.json"

@@ -64,8 +64,8 @@ def main(argv: list[str] | None = None) -> list[tuple]:
     parser.add_argument("--size", type=int, default=1_000_000)
     parser.add_argument("--out", default=str(REPO / "docs/recall.md"))
     args = parser.parse_args(argv)
-    from rag.embedding import SentenceTransformerEmbedder
-    from rag.vectors import FaissIVFVectorStore, FaissVectorStore
+    from rag.models.embedders import SentenceTransformerEmbedder
+    from rag.stores.faiss import FaissIVFVectorStore, FaissVectorStore
 
     rng = np.random.default_rng(0)
     groups, questions = real_texts()

@@ -28,9 +28,11 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from rag.lexical import TantivyKeywordIndex  # noqa: E402
-from rag.text import load_bm25s, tokenize  # noqa: E402
-from rag.vectors import DateFilter, create_vector_store, open_vector_store  # noqa: E402
+from rag.config import Config  # noqa: E402
+from rag.stores.backends import create_vector_store, open_vector_store  # noqa: E402
+from rag.stores.protocols import DateFilter  # noqa: E402
+from rag.stores.tantivy import TantivyKeywordIndex  # noqa: E402
+from rag.text import bm25s_library, tokenize  # noqa: E402
 
 DIMENSION, QUERIES, K, ARTICLE = 384, 200, 10, 10
 DAYS = np.array([20200101 + (i % 10) * 10000 for i in range(10)])  # ten years; a filter allows one
@@ -55,7 +57,7 @@ import json, sys, time
 import numpy as np
 sys.path.insert(0, {str(REPO)!r})
 from bench.scale import rss_mb
-from rag.vectors import open_vector_store
+from rag.stores.backends import open_vector_store
 import faiss, pymilvus
 before = rss_mb()
 started = time.perf_counter()
@@ -82,7 +84,7 @@ def measure_vectors(location: str, vectors: np.ndarray, days: np.ndarray, querie
     directory = work / location.replace("/", "_")
     directory.mkdir()
     started = time.perf_counter()
-    store = create_vector_store(location, directory, DIMENSION)
+    store = create_vector_store(location, directory, DIMENSION, Config())
     store.add(keys, vectors, days)
     entry = store.commit(directory)
     store.close()
@@ -137,13 +139,13 @@ def keyword_queries(texts: list[str], rng) -> list[str]:
 def measure_keywords(texts: list[str], days: np.ndarray, work: Path, rng) -> dict:
     keys = np.arange(len(texts), dtype=np.int64)
     started = time.perf_counter()
-    index = TantivyKeywordIndex.create(work / "keywords")
+    index = TantivyKeywordIndex.create(work, None)
     index.add(keys, texts, days)
     index.commit()
     build = time.perf_counter() - started
     index.close()
     started = time.perf_counter()
-    index = TantivyKeywordIndex.open(work / "keywords", 1, np.zeros(0, dtype=np.int64))
+    index = TantivyKeywordIndex.open(work, {}, None, 1, np.zeros(0, dtype=np.int64))
     cold = time.perf_counter() - started
     allowed_day = int(DAYS[3])
     where = DateFilter(date(2023, 1, 1), date(2023, 12, 31), lambda: keys[days == allowed_day])
@@ -171,7 +173,7 @@ def measure_keywords(texts: list[str], days: np.ndarray, work: Path, rng) -> dic
 
 def measure_bm25s(texts: list[str], days: np.ndarray, rng) -> dict:
     """The keyword engine tantivy replaced, as it was used: one index, a date filter as a mask."""
-    bm25s = load_bm25s()
+    bm25s = bm25s_library()
     started = time.perf_counter()
     retriever = bm25s.BM25()
     retriever.index(tokenize(texts), show_progress=False)

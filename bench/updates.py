@@ -29,10 +29,12 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench.scale import disk_mb, keyword_texts, unit  # noqa: E402
-from rag.build import _prepare, _write_atomically, update  # noqa: E402
 from rag.config import Config  # noqa: E402
-from rag.corpus import read_document  # noqa: E402
-from rag.index import load_index  # noqa: E402
+from rag.indexing.index import open_index  # noqa: E402
+from rag.indexing.prepare import prepare  # noqa: E402
+from rag.indexing.update import update  # noqa: E402
+from rag.indexing.write import _write_atomically  # noqa: E402
+from rag.ingest.loaders.articles import read_article  # noqa: E402
 from rag.types import Chunk, Document, Sentence  # noqa: E402
 
 DIMENSION, CHUNKS_PER_ARTICLE = 384, 10
@@ -74,8 +76,8 @@ from bench.scale import rss_mb
 import faiss, tantivy, numpy
 before = rss_mb()
 started = time.perf_counter()
-from rag.index import load_index
-index = load_index({str(index_dir)!r})
+from rag.indexing.index import open_index
+index = open_index({str(index_dir)!r})
 print(json.dumps([time.perf_counter() - started, rss_mb() - before]))
 """
     output = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
@@ -88,8 +90,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--store", default="faiss", help="faiss (exact or approximate by size), faiss-flat, faiss-ivf")
     parser.add_argument("--out", default=str(REPO / "docs/updates.md"))
     args = parser.parse_args(argv)
-    from rag.embedding import make_embedder
-    from rag.vectors import resolve_location
+    from rag.models.embedders import make_embedder
+    from rag.stores.backends import resolve_location
 
     config = Config(vector_store=args.store)
     location = resolve_location(args.store, args.chunks, config.exact_search_below)
@@ -107,12 +109,12 @@ def main(argv: list[str] | None = None) -> dict:
         print(results, flush=True)
 
         embedder = make_embedder(config.embedder)
-        index = load_index(index_dir, config)
-        article = read_document(ARTICLE)
+        index = open_index(index_dir, config)
+        article = read_article(ARTICLE)
         warm = dataclasses.replace(article, doc_id="warm-up", text=article.text[:200])
         update(index, add=[warm], config=config, embedder=embedder)  # loads the tagger once
         started = time.perf_counter()
-        _prepare([article], 0, config, embedder, progress=False)
+        prepare([article], 0, config, embedder, progress=False)
         results["embed and tag the article s"] = time.perf_counter() - started
         started = time.perf_counter()
         update(index, add=[article], config=config, embedder=embedder)
@@ -134,7 +136,7 @@ def main(argv: list[str] | None = None) -> dict:
         f"Reproduce: `.venv/bin/python bench/updates.py --chunks {args.chunks} --store {args.store}` (2-core machine).\n"
         "A synthetic index written by rag's full write; one real article (corpus/004) added, changed and\n"
         "removed through `rag.build.update` on the open index, embedder and tagger loaded. 'embed and tag\n"
-        "the article' is the models' share of each add, measured in the same run. Cold load is `load_index`\n"
+        "the article' is the models' share of each add, measured in the same run. Cold load is `open_index`\n"
         "in a fresh process (what `rag index` and `rag ask` pay first).\n\n"
         "| measure | value |\n| --- | --- |\n" + "\n".join(lines) + "\n")
     return results

@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-
 from pathlib import Path
 
 from rag.errors import InvalidInputError
+from rag.registry import AUTO_READER, AUTOMATIC_VECTOR_STORE, KEYWORD_STORES, READERS, VECTOR_STORES, chosen, names
 
-READERS = ("auto", "extractive", "seq2seq")
+# What --reader may name: the readers rag.registry knows, and "auto".
+READER_CHOICES = (AUTO_READER, *names(READERS))
+# The fields of a dump's record that `--field NAME=COLUMN` may name (rag.ingest.loaders.records tries
+# each under its usual names otherwise).
+RECORD_FIELDS = ("title", "text", "date", "url", "source", "author", "id")
 # The candidate ranker and answerability weights `rag calibrate` fitted, shipped with the package.
 DEFAULT_WEIGHTS = Path(__file__).with_name("answers") / "weights.json"
 
@@ -76,7 +80,7 @@ class Config:
     compact_after_updates: int = 200
     compact_when_hidden: float = 0.25
     # Dump columns that hold a record's fields, as (field, column) pairs: ("text", "story_body") for a
-    # dump whose text is under a name rag does not know (rag.loaders lists the names it tries). None:
+    # dump whose text is under a name rag does not know (rag.ingest.loaders.records lists the names it tries). None:
     # as the index was built (its manifest keeps them), none for a new one.
     record_fields: tuple[tuple[str, str], ...] | None = None
 
@@ -90,20 +94,18 @@ class Config:
             )
         if self.top_k < 1:
             raise InvalidInputError(f"top-k {self.top_k} must be at least 1")
-        if self.reader not in READERS:
-            raise InvalidInputError(f"unknown reader {self.reader!r}; choose one of {', '.join(READERS)}")
+        if self.reader not in READER_CHOICES:
+            raise InvalidInputError(f"unknown reader {self.reader!r}; choose one of {', '.join(READER_CHOICES)}")
         if self.vector_store is not None:
-            from rag.vectors import check_location
-
-            check_location(self.vector_store)
-        if self.keyword_store not in (None, "tantivy", "milvus-bm25"):
-            raise InvalidInputError(f"unknown keyword store {self.keyword_store!r}; use tantivy or milvus-bm25")
+            check_vector_store(self.vector_store)
+        if self.keyword_store is not None and chosen(KEYWORD_STORES, self.keyword_store) is None:
+            raise InvalidInputError(f"unknown keyword store {self.keyword_store!r}; use "
+                                    f"{' or '.join(names(KEYWORD_STORES))}")
         if self.record_fields is not None:
-            from rag.loaders import RECORD_FIELDS
-
             unknown = sorted({name for name, _ in self.record_fields} - set(RECORD_FIELDS))
             if unknown:
-                raise InvalidInputError(f"unknown record field {', '.join(unknown)}; name one of {', '.join(RECORD_FIELDS)}")
+                raise InvalidInputError(
+                    f"unknown record field {', '.join(unknown)}; name one of {', '.join(RECORD_FIELDS)}")
         if self.abstain_threshold is not None and not 0.0 <= self.abstain_threshold <= 1.0:
             raise InvalidInputError(f"abstain threshold {self.abstain_threshold} must lie between 0 and 1")
 
@@ -115,6 +117,14 @@ class Config:
             "chunk_overlap_tokens": self.chunk_overlap_tokens,
         }
 
-    def replace(self, **changes) -> "Config":
+    def replace(self, **changes) -> Config:
         """A copy with the given fields changed; ``None`` values are ignored (unset CLI flags)."""
         return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+def check_vector_store(location: str) -> None:
+    """InvalidInputError unless ``location`` names a vector store rag.registry knows."""
+    if location != AUTOMATIC_VECTOR_STORE and chosen(VECTOR_STORES, location) is None:
+        raise InvalidInputError(f"unknown vector store {location!r}; use faiss (exact or approximate by size), "
+                                "faiss-flat (exact), faiss-ivf (approximate), milvus-lite "
+                                "or a Milvus URI such as milvus://localhost:19530")

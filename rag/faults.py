@@ -7,7 +7,7 @@ before and that the next run completes. Nothing is registered in normal use.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 _hook: Callable[[str], None] | None = None
 

@@ -15,15 +15,15 @@ from typing import Protocol
 
 from rag.answers.answerability import Answerability, LearnedAnswerability
 from rag.answers.events import compose, matching_events
-from rag.answers.model import load_models
+from rag.answers.model import read_models
 from rag.config import Config
-from rag.embedding import Embedder, make_embedder
+from rag.dates import as_date
 from rag.errors import InvalidInputError
-from rag.index import load_index
+from rag.indexing.index import open_index
+from rag.models.embedders import Embedder, make_embedder
 from rag.query import Query, parse_query
 from rag.readers import Reader, make_reader
 from rag.retrieval import HybridRetriever
-from rag.temporal import as_date
 from rag.types import Answer, Hit
 
 ABSTENTION = "The archive does not say: no article in the corpus answers this question."
@@ -50,15 +50,17 @@ class QA:
     def index(self):
         return self.retriever.index
 
-    def using(self, **changes) -> "QA":
+    def using(self, **changes) -> QA:
         """The same index and embedder with other answering settings (reader, model, threshold)."""
         config = self.config.replace(**changes)
-        reader = self.reader if config.reader == self.config.reader and config.seq2seq_model == self.config.seq2seq_model \
-            else make_reader(config, load_models(config.answer_weights, config.embedder))
+        same_reader = config.reader == self.config.reader and config.seq2seq_model == self.config.seq2seq_model
+        reader = self.reader
+        if not same_reader:
+            reader = make_reader(config, read_models(config.answer_weights, config.embedder))
         return QA(self.retriever, reader, self.answerability, self.embedder, config)
 
-    def load(self) -> "QA":
-        """Warm the embedder now, so that answer timings measure answering, not model loading."""
+    def warm_up(self) -> QA:
+        """Load the embedder now, so that answer timings measure answering, not model loading."""
         self.embedder.embed(["warm-up"])
         return self
 
@@ -81,7 +83,8 @@ class QA:
         answer = dataclasses.replace(self.reader.read(query, hits), passages=tuple(hits))
         read = time.perf_counter()
         probability = self.answerability.probability(query, answer)
-        threshold = self.answerability.threshold if self.config.abstain_threshold is None else self.config.abstain_threshold
+        threshold = self.config.abstain_threshold
+        threshold = self.answerability.threshold if threshold is None else threshold
         if answer.abstained or probability < threshold or not answer.citations:
             answer = dataclasses.replace(answer, text=ABSTENTION, abstained=True, citations=())
         elif len(events := matching_events(query, answer, self.answerability, threshold)) > 1:
@@ -90,7 +93,7 @@ class QA:
         judged = time.perf_counter()
         return dataclasses.replace(
             answer,
-            score=probability,
+            probability=probability,
             resolved_question=query.text,
             timings_ms={
                 "parse": (parsed - started) * 1000,
@@ -103,7 +106,8 @@ class QA:
 
     def _validate(self, question: str) -> str:
         if not isinstance(question, str) or not question.strip():
-            raise InvalidInputError("the question is empty; ask something, e.g. rag ask \"How far did the missiles fly?\"")
+            raise InvalidInputError("the question is empty; ask something, "
+                                    'e.g. rag ask "How far did the missiles fly?"')
         question = " ".join(question.split())
         try:
             question.encode("utf-8")
@@ -123,7 +127,7 @@ def load(index_dir: str | Path = "index", config: Config | None = None, embedder
     """A QA over the existing index in ``index_dir`` (IndexNotFoundError if there is none)."""
     config = config or Config()
     embedder = embedder or make_embedder(config.embedder)
-    index = load_index(index_dir, config)
-    models = load_models(config.answer_weights, config.embedder)
+    index = open_index(index_dir, config)
+    models = read_models(config.answer_weights, config.embedder)
     return QA(HybridRetriever(index, embedder, config), reader or make_reader(config, models),
               LearnedAnswerability(models), embedder, config)

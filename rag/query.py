@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from rag.conversation import resolve_follow_up
-from rag.temporal import Period, find_period
+from rag.dates import Period, find_period
 from rag.text import QUESTION_WORDS, WORD, content_words, stems, tokenize
 
 PERSON, ORG, PLACE, DATE, TIME = "person", "organisation", "place", "date", "time"
@@ -31,15 +31,19 @@ _TYPE_PATTERNS = (
     (MONEY, r"\bhow much (did|does|do|will|would)? ?.*\b(cost|spend|spent|pay|paid|worth|price|earn|raise)\b"
             r"|\b(what|which) (price|cost|sum)\b"),
     (COUNT, r"\bhow many\b"),
-    (NUMBER, r"\bhow (much|old|long|large|big|tall)\b|\b(what|which) (number|percentage|percent|share|amount|proportion|rate)\b"),
-    (PERSON, r"^\s*who\b|\bwhose\b|\bwho (is|was|were|did|said|told)\b|\b(which|what) (?:[\w.-]+ )?(person|official|leader|president|"
-             r"spokesman|spokeswoman|spokesperson|ambassador|envoy|minister|secretary|advisor|adviser|reporter|journalist|"
-             r"expert|fellow|general|king|queen|emperor|author|writer|composer|singer|artist|player|actor|scientist)\b"),
+    (NUMBER, r"\bhow (much|old|long|large|big|tall)\b"
+             r"|\b(what|which) (number|percentage|percent|share|amount|proportion|rate)\b"),
+    (PERSON, r"^\s*who\b|\bwhose\b|\bwho (is|was|were|did|said|told)\b"
+             r"|\b(which|what) (?:[\w.-]+ )?(person|official|leader|president|"
+             r"spokesman|spokeswoman|spokesperson|ambassador|envoy|minister|secretary|advisor|adviser|reporter|"
+             r"journalist|expert|fellow|general|king|queen|emperor|author|writer|composer|singer|artist|player|actor|"
+             r"scientist)\b"),
     (PLACE, r"^\s*where\b|\bwhere (did|was|were|is|are|do|does)\b|\b(which|what) (place|city|town|country|countries|"
             r"region|province|state|site|base|sea|port|area|location|coast|island|peninsula|continent|river|ocean|lake|"
             r"body of water|waters)\b|\bfrom where\b"),
-    (ORG, r"\b(which|what) (agency|organi[sz]ation|command|ministry|newspaper|outlet|company|party|group|institution|body|"
-          r"council|committee|network|wire service|news agency|think tank|institute|university|team|band|label|force)\b"),
+    (ORG, r"\b(which|what) (agency|organi[sz]ation|command|ministry|newspaper|outlet|company|party|group|institution|"
+          r"body|council|committee|network|wire service|news agency|think tank|institute|university|team|band|label|"
+          r"force)\b"),
     (NAME, r"\b(what|which) (is|was|are|were) the names? of\b|\bwhat (is|was) .+ (named|called)\b"),
 )
 _NEXT_WORD = re.compile(r"\b(?:which|what)\s+([a-z-]+)", re.I)
@@ -48,7 +52,8 @@ _ORDINALS = {
     "ninth": 9, "tenth": 10, "last": -1, "latest": -1, "final": -1,
 }
 _ORDINAL = re.compile(r"\b(" + "|".join(_ORDINALS) + r")\b(?!\s+(?:time|half|quarter|week|month|year)s?\b)", re.I)
-_ASKED_NOUN = re.compile(r"\b(?:which|what)\s+(?:kind of\s+|type of\s+|two\s+|three\s+)?((?:[\w.-]+\s+){0,2}?[a-z-]+)\s+"
+_ASKED_NOUN = re.compile(r"\b(?:which|what)\s+(?:kind of\s+|type of\s+|two\s+|three\s+)?"
+                         r"((?:[\w.-]+\s+){0,2}?[a-z-]+)\s+"
                          r"(?:is|was|are|were|did|does|do|has|have|had|will|would|can|could|of|in|on|at|to|for|from|"
                          r"with|by|that|which|who)\b", re.I)
 
@@ -105,9 +110,10 @@ def _weighted_terms(question: str, period: Period | None) -> dict[str, float]:
     if period and period.phrase:
         question = question.replace(period.phrase, " ")
     weights: dict[str, float] = {}
-    words = [(position, word) for position, word in enumerate(WORD.findall(question)) if word.lower() not in QUESTION_WORDS]
+    words = [(position, word) for position, word in enumerate(WORD.findall(question))
+             if word.lower() not in QUESTION_WORDS]
     # One call for all the words: each call to the tokenizer has a fixed cost larger than a word's.
-    for (position, word), terms in zip(words, tokenize([word for _, word in words])):
+    for (position, word), terms in zip(words, tokenize([word for _, word in words]), strict=True):
         important = (position > 0 and word[:1].isupper()) or any(character.isdigit() for character in word)
         for term in terms:
             weights[term] = max(weights.get(term, 0.0), 2.0 if important else 1.0)

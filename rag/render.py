@@ -22,9 +22,10 @@ def answer_markdown(answer: Answer) -> str:
         return f"**Not in the archive.** {markdown_text(answer.text)}"
     # Several matching events carry their own markers in the text; one answer gets them appended.
     markers = "" if answer.answers else "".join(f" [{number}]" for number in range(1, len(answer.citations) + 1))
-    lines = [f"{markdown_text(answer.text)}{markers}", "", f"_probability it is right: {answer.score:.2f}_", ""]
+    lines = [f"{markdown_text(answer.text)}{markers}", "", f"_probability it is right: {answer.probability:.2f}_", ""]
     for number, citation in enumerate(answer.citations, 1):
-        lines.append(f"[{number}] {markdown_text(citation.title)} ({markdown_text(citation.date_text())}, `{citation.doc_id}`)"
+        lines.append(f"[{number}] {markdown_text(citation.title)} "
+                     f"({markdown_text(citation.date_text())}, `{citation.doc_id}`)"
                      + (f" · {markdown_text(citation.matched_date)}" if citation.matched_date else "")
                      + (f" · also in {markdown_text(', '.join(citation.also_in))}" if citation.also_in else ""))
     return "\n".join(lines)

@@ -1,13 +1,13 @@
 """Hybrid retrieval: dense and BM25 (tantivy) rankings merged by reciprocal rank fusion.
 
 Date-aware twice over: ``since``/``until`` keep passages whose article is dated in the range or
-that talk about a date in it (an event date, rag.temporal), and a period named in the question
+that talk about a date in it (an event date, rag.dates), and a period named in the question
 ("in March 2023") lifts passages whose events or article fall in it and lowers those dated outside
 it. An undated article that names the asked month without a year ("until March 23") is a possible
 match and is lifted a little; other undated articles are left as they are by a named period, and
 left out by an explicit date filter, since nothing says they fall in it.
 
-Near-duplicate articles (rag.duplicates) fill one place: the best-ranked copy speaks for its story
+Near-duplicate articles (rag.ingest.duplicates) fill one place: the best-ranked copy speaks for its story
 and names the others as "also in".
 
 Each hit carries the sentences its chunk overlaps (with typed spans and vectors, stored at index
@@ -21,16 +21,12 @@ from datetime import date
 import numpy as np
 
 from rag.config import Config
-from rag.embedding import Embedder
-from rag.index import Index
+from rag.dates import EventDate, Fit, lift, passage_fit
+from rag.indexing.index import Index
+from rag.models.embedders import Embedder
 from rag.query import Query
-from rag.types import Chunk, EventDate, Hit
-from rag.vectors import DateFilter
-
-# How much a named period moves a passage. Strong enough that "the March 2023 missiles" prefers
-# the March 2023 article over a similar one from 2021, weak enough not to bury a far better match.
-# An undated article that names the month without a year ("until March 23") may be in the period.
-PERIOD_FACTORS = {"inside": 1.5, "possible": 1.2, "outside": 0.5}
+from rag.stores.protocols import DateFilter
+from rag.types import Chunk, Hit
 
 
 class HybridRetriever:
@@ -59,11 +55,11 @@ class HybridRetriever:
                 fused[key] = fused.get(key, 0.0) + 1.0 / (self.config.rrf_k + rank + 1)
 
         keys = list(fused)
-        chunks = dict(zip(keys, store.chunks(keys)))
+        chunks = dict(zip(keys, store.chunks(keys), strict=True))
         articles = store.articles({chunk.doc_id for chunk in chunks.values()})
         events = store.event_dates(set(articles)) if query.period else {}
         fits = {key: self._period_fit(query, chunks[key], articles[chunks[key].doc_id][1], events) for key in keys}
-        scores = {key: fused[key] * PERIOD_FACTORS.get(fits[key][0], 1.0) for key in keys}
+        scores = {key: fused[key] * lift(fits[key][0]) for key in keys}
         copies = store.duplicates(set(articles))
         best = _one_per_story(sorted(keys, key=lambda key: -scores[key]), chunks, copies, top_k)
         sentences = store.sentences_in([chunks[key] for key in best])
@@ -89,17 +85,18 @@ class HybridRetriever:
 
     @staticmethod
     def _period_fit(query: Query, chunk: Chunk, day: date | None, events: dict[str, list[tuple[int, EventDate]]]
-                    ) -> tuple[str | None, str]:
+                    ) -> tuple[Fit | None, str]:
         """By the dates the passage talks about, else its article's date; an undated article is a
         possible match when any of its partial dates names the asked month ("until March 23")."""
         if query.period is None:
             return None, ""
         article = events.get(chunk.doc_id, [])
         own = tuple(event for position, event in article if chunk.start <= position < chunk.end)
-        return query.period.fit(day, own, tuple(event for _, event in article))
+        return passage_fit(query.period, day, own, tuple(event for _, event in article))
 
 
-def _one_per_story(ranked: list[int], chunks: dict[int, Chunk], copies: dict[str, tuple[str, ...]], top_k: int) -> list[int]:
+def _one_per_story(ranked: list[int], chunks: dict[int, Chunk], copies: dict[str, tuple[str, ...]],
+                   top_k: int) -> list[int]:
     """The best ``top_k`` keys, leaving out chunks of an article whose near-duplicate already has a
     better-ranked chunk: a syndicated story fills one place, and its copies are named as "also in"."""
     speaker: dict[str, str] = {}  # doc_id -> the copy of its story that speaks for it

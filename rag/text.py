@@ -23,7 +23,7 @@ STOP_WORDS = frozenset(
 
 
 @lru_cache(maxsize=1)
-def load_bm25s():
+def bm25s_library():
     import bm25s
 
     # bm25s sets its logger to DEBUG on import and chats on every build; its warnings still show.
@@ -41,7 +41,7 @@ def _stemmer():
 
 def tokenize(texts: list[str]) -> list[list[str]]:
     """Lower-cased, English stop words removed, Snowball-stemmed: "missiles" matches "missile"."""
-    return load_bm25s().tokenize(texts, stopwords="en", stemmer=_stemmer(), return_ids=False, show_progress=False)
+    return bm25s_library().tokenize(texts, stopwords="en", stemmer=_stemmer(), return_ids=False, show_progress=False)
 
 
 def stems(text: str) -> list[str]:

@@ -1,16 +1,33 @@
 """The shared vocabulary: small frozen dataclasses that flow one way through the pipeline.
 
-Document -> Chunk (with its Sentences and their TypedSpans) -> Hit -> Answer (with Citations and,
-when several events match, one ShortAnswer each). Stdlib only, so every stage and every
-test can import it without paying for torch or faiss.
+Document -> Chunk (with its Sentences and their TypedSpans) -> Hit -> Candidate -> Answer (with
+Citations and, when several events match, one ShortAnswer each). Nothing heavy is imported, so every
+stage and every test can use them without paying for torch or faiss.
 """
 
 from __future__ import annotations
 
-import calendar
 import dataclasses
+import textwrap
 from dataclasses import dataclass, field
 from datetime import date
+from typing import TYPE_CHECKING
+
+from rag.dates import EventDate, Fit
+
+if TYPE_CHECKING:  # a candidate's named features are the answer stage's to define
+    from rag.answers.features import Features
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A file or record left out of the corpus, with the reason and what to do about it."""
+
+    path: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"skipped {self.path}: {self.reason}"
 
 
 @dataclass(frozen=True)
@@ -53,24 +70,6 @@ class TypedSpan:
 
 
 @dataclass(frozen=True)
-class EventDate:
-    """A date a sentence talks about ("on Tuesday", "last month", "March 23"), resolved against its
-    article's date: the days it covers, or only a month (and day) when the year is unknown."""
-
-    phrase: str  # the words of the sentence
-    first: date | None = None
-    last: date | None = None
-    month: int | None = None  # for a date whose year is unknown: "March 23, year unknown"
-    day: int | None = None
-
-    def label(self) -> str:
-        if self.first is None:
-            month = calendar.month_name[self.month or 1]
-            return f"{month} {self.day}, year unknown" if self.day else f"{month}, year unknown"
-        return self.first.isoformat() if self.first == self.last else f"{self.first.isoformat()} to {self.last.isoformat()}"
-
-
-@dataclass(frozen=True)
 class Sentence:
     """A sentence of an article, found and tagged once at index time."""
 
@@ -94,9 +93,8 @@ class Hit:
     date: date | None = None
     dense_rank: int | None = None
     lexical_rank: int | None = None
-    # Against a period the question names: "inside" (dated in it, or the passage mentions it),
-    # "outside" (dated outside it), "undated"; None when the question names no period.
-    period_match: str | None = None
+    # How the passage fits a period the question names (rag.dates.Fit); None when it names none.
+    period_match: Fit | None = None
     period_evidence: str = ""  # the date that decided period_match: "event date 2021-03-20 ("on Saturday")"
     date_evidence: str = ""  # what the article's date was inferred from, if it was not published with it
     also_in: tuple[str, ...] = ()  # doc ids of near-duplicate copies of this article, left out of the hits
@@ -139,7 +137,7 @@ class Candidate:
     hit_rank: int
     span_start: int  # offsets of the span in the sentence
     span_end: int
-    features: tuple[float, ...] = ()
+    features: Features
     score: float = 0.0  # the ranker's probability that this span answers the question
 
 
@@ -150,18 +148,19 @@ class ShortAnswer:
     text: str
     citation: Citation
     date: date | None = None
-    # How the event fits a period the question names: "inside", or "possible" for an undated
-    # article that names the asked month or day without a year.
-    period_match: str | None = None
+    # How the event fits a period the question names: inside, or possible for an undated article
+    # that names the asked month or day without a year; None when the question names no period.
+    period_match: Fit | None = None
 
     def to_dict(self) -> dict:
         return {"text": self.text, "citation": self.citation.to_dict(), "date": _iso(self.date),
-                "period_match": self.period_match}
+                "period_match": self.period_match.value if self.period_match else None}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Answer:
-    """What a question gets back: the answer text, its citations and how it was made."""
+    """What a question gets back: the answer text, its citations and how it was made. ``str(answer)``
+    reads as ``rag ask`` prints it; ``to_dict()`` is what ``rag ask --json`` prints."""
 
     question: str
     text: str
@@ -169,7 +168,7 @@ class Answer:
     citations: tuple[Citation, ...] = ()
     passages: tuple[Hit, ...] = ()
     reader: str = ""
-    score: float = 0.0  # the probability that the answer is right (answerability)
+    probability: float = 0.0  # that the answer is right (answerability)
     answers: tuple[ShortAnswer, ...] = ()  # every matching event, when the question has several
     resolved_question: str = ""  # the question as retrieved with (a follow-up completed)
     candidates: tuple[Candidate, ...] = field(default=(), compare=False, repr=False)  # ranked, best first
@@ -181,7 +180,7 @@ class Answer:
             "answer": self.text,
             "abstained": self.abstained,
             "answers": [short.to_dict() for short in self.answers],
-            "probability": round(self.score, 4),
+            "probability": round(self.probability, 4),
             "citations": [citation.to_dict() for citation in self.citations],
             "passages": [
                 {
@@ -195,10 +194,27 @@ class Answer:
                 for hit in self.passages
             ],
             "reader": self.reader,
-            "score": round(self.score, 4),
             "resolved_question": self.resolved_question,
             "timings_ms": {stage: round(ms, 1) for stage, ms in self.timings_ms.items()},
         }
+
+
+    def __str__(self) -> str:
+        lines = [self.text, ""]
+        for number, citation in enumerate(self.citations, 1):
+            matched = f"; matched by {citation.matched_date}" if citation.matched_date else ""
+            copies = f"; also in {', '.join(citation.also_in)}" if citation.also_in else ""
+            where = f"{citation.doc_id}, {citation.date_text()}{matched}{copies}"
+            lines.append(f"[{number}] {citation.title[:90]} ({where})")
+            lines.extend(textwrap.wrap(f"\u201c{citation.quote}\u201d", width=96, initial_indent="    ",
+                                       subsequent_indent="    "))
+        lines.append(f"({self.reader} reader, probability right {self.probability:.2f}, "
+                     f"{self.timings_ms.get('total', 0):.0f} ms)")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        cited = tuple(citation.doc_id for citation in self.citations)
+        return f"Answer(text={self.text!r}, probability={self.probability:.2f}, citations={cited!r})"
 
 
 def _iso(value: date | None) -> str | None:

@@ -21,8 +21,8 @@ if [ ! -f "$stamp" ]; then
     # stopped (--resume-retries, pip 25.1+) rather than failing the install.
     .venv/bin/python -m pip install --resume-retries 20 "torch==2.13.0" &&
     .venv/bin/python -m pip install --resume-retries 20 -e ".[app,dev,onnx]" &&
-    # The encoder's ONNX exports, made once now rather than by the first question (rag.onnx_encoder).
-    .venv/bin/python -m rag.onnx_encoder
+    # The encoder's ONNX exports, made once now rather than by the first question (rag.models.onnx).
+    .venv/bin/python -m rag.models.onnx
   } > .venv/install.log 2>&1 || { tail -n 40 .venv/install.log >&2; echo "install failed; see .venv/install.log" >&2; exit 1; }
   rm -f .venv/.installed-*
   touch "$stamp"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 from datetime import date
 
-from rag.annotate import annotate
+from rag.ingest.tagging import tag_sentences
 from rag.query import Query, parse_query
 from rag.types import Chunk, Document, Hit
 
@@ -15,7 +15,7 @@ def annotated_hits(texts: list[str], embedder, dates: list[date | None] | None =
                    period_match: str | None = None) -> list[Hit]:
     documents = [Document(f"doc{n}", text, f"Article {n}", (dates or [None] * len(texts))[n - 1])
                  for n, text in enumerate(texts, 1)]
-    tagged = annotate(documents)
+    tagged = tag_sentences(documents)
     hits = []
     for document in documents:
         sentences = tagged[document.doc_id]

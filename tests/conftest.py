@@ -14,7 +14,6 @@ os.environ["TRANSFORMERS_OFFLINE"] = "1"
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # the app test must not report usage anywhere
 
 from rag.config import Config  # noqa: E402
-
 from tests.fakes import HashEmbedder  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
@@ -64,7 +63,7 @@ def hash_embedder() -> HashEmbedder:
 @pytest.fixture(scope="session")
 def real_embedder():
     """The default embedder, as a user gets it."""
-    from rag.embedding import make_embedder
+    from rag.models.embedders import make_embedder
 
     return make_embedder(Config().embedder)
 
@@ -72,7 +71,7 @@ def real_embedder():
 @pytest.fixture(scope="session")
 def real_index_dir(tmp_path_factory, real_embedder) -> Path:
     """The real corpus indexed with the real MiniLM embedder, once per session."""
-    from rag.build import build_index
+    from rag.indexing.build import build_index
 
     index_dir = tmp_path_factory.mktemp("real") / "index"
     build_index(CORPUS, index_dir, Config(), real_embedder, progress=False)

@@ -7,13 +7,15 @@ from datetime import date
 import numpy as np
 import pytest
 
-from rag.answers.answerability import ANSWERABILITY_FEATURES, LearnedAnswerability
-from rag.answers.candidates import FEATURES, candidates, rank
+from rag.answers.answerability import LearnedAnswerability
+from rag.answers.candidates import candidates
 from rag.answers.events import compose, matching_events
-from rag.answers.model import LogisticModel, load_models
+from rag.answers.features import EVIDENCE, FEATURES
+from rag.answers.model import LogisticModel, read_models
+from rag.answers.ranking import rank
+from rag.dates import Fit
 from rag.readers import ExtractiveReader
 from rag.types import Answer
-
 from tests.annotated import annotated_hits, embedded_query
 
 KUSONG = ("Both missiles flew east and over land, with the first one flying 420 kilometers and the second one "
@@ -22,28 +24,24 @@ KUSONG = ("Both missiles flew east and over land, with the first one flying 420 
 
 @pytest.fixture(scope="module")
 def models(real_embedder):
-    return load_models()
-
-
-def _feature(candidate, name):
-    return candidate.features[FEATURES.index(name)]
+    return read_models()
 
 
 def test_candidates_are_typed_spans_with_every_feature(real_embedder, models):
     hits = annotated_hits([KUSONG, "Seoul protested on Friday."], real_embedder)
     query = embedded_query("How far did the second missile fly?", real_embedder)
     found = candidates(query, hits, models.span_head)
-    assert found and all(len(c.features) == len(FEATURES) for c in found)
+    assert found and all(len(c.features.row()) == len(FEATURES) for c in found)
     assert {c.kind for c in found} == {"distance"}  # a distance question reads distances only
     for c in found:
         assert c.sentence.text[c.span_start : c.span_end] == c.text  # offsets slice back to the text
     by_text = {c.text: c for c in found}
-    assert _feature(by_text["270 kilometers"], "ordinal_fit") == 1.0  # "the second one 270"
-    assert _feature(by_text["270 kilometers"], "ordinal_conflict") == 0.0
+    assert by_text["270 kilometers"].features.ordinal_fit == 1.0  # "the second one 270"
+    assert by_text["270 kilometers"].features.ordinal_conflict == 0.0
     assert "420 kilometers" not in by_text  # "the first one flying 420": another ordinal's span is no answer
     third = {c.text: c for c in candidates(embedded_query("How far did the third missile fly?", real_embedder), hits,
                                            models.span_head)}
-    assert _feature(third["420 kilometers"], "ordinal_conflict") == 1.0  # kept when no span fits, but marked
+    assert third["420 kilometers"].features.ordinal_conflict == 1.0  # kept when no span fits, but marked
 
 
 def test_the_ranker_picks_the_span_of_the_asked_ordinal(real_embedder, models):
@@ -80,7 +78,7 @@ def test_logistic_models_round_trip_through_json_and_learn_a_separable_rule():
 
 
 def test_the_shipped_weights_match_the_features_this_code_computes(models):
-    assert models.ranker.features == FEATURES and models.answerability.features == ANSWERABILITY_FEATURES
+    assert models.ranker.features == FEATURES and models.answerability.features == EVIDENCE
     assert 0.0 < models.threshold < 1.0 and models.trained_on["squad_questions"] > 4000
 
 
@@ -109,8 +107,8 @@ def test_every_matching_event_is_listed_with_its_date_and_marker(real_embedder, 
     events = matching_events(query, answer, LearnedAnswerability(models), threshold=0.0)
     by_doc = {event.citation.doc_id: event for event in events}
     assert "doc3" not in by_doc  # dated March 2021: outside the period
-    assert by_doc["doc2"].period_match == "inside" and by_doc["doc2"].date == date(2023, 3, 27)
+    assert by_doc["doc2"].period_match is Fit.INSIDE and by_doc["doc2"].date == date(2023, 3, 27)
     if "doc1" in by_doc:  # undated, names March without a year: a possible match, said so
-        assert by_doc["doc1"].period_match == "possible"
+        assert by_doc["doc1"].period_match is Fit.POSSIBLE
     text = compose(events)
     assert ("(2023-03-27) [" in text) if len(events) > 1 else text == events[0].text

@@ -25,12 +25,12 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def library(tmp_path_factory, real_index_dir):
-    from rag.ui import Library
+    from rag.archive import Archive
 
     root = tmp_path_factory.mktemp("app")
     shutil.copytree(CORPUS, root / "corpus")
     shutil.copytree(real_index_dir, root / "index")
-    return Library(root / "corpus", root / "index", Config(reader="extractive"))
+    return Archive(root / "corpus", root / "index", Config(reader="extractive"))
 
 
 @pytest.fixture(scope="module")
@@ -133,7 +133,7 @@ def test_with_a_password_the_page_and_its_api_answer_no_one_without_it(library):
 def test_script_in_articles_and_uploads_shows_as_text_and_never_runs(server, library, tmp_path):
     from playwright.sync_api import sync_playwright
 
-    from rag.library import add
+    from rag.indexing.library import add
 
     planted = tmp_path / "quayport.txt"
     planted.write_text("date 2024-06-03\n<script>window.__pwned = 'title'</script> Quayport dockers struck\n"

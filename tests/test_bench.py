@@ -48,11 +48,11 @@ def test_the_file_size_benchmark_reads_dumps_and_long_articles(tmp_path):
 
 
 def test_the_peer_benchmark_generates_articles_that_hold_the_facts_its_questions_ask(tmp_path):
-    from rag.corpus import load_corpus
+    from rag.ingest.corpus import read_corpus
 
     peers = _bench("peers")
     questions = peers.generate_archive(tmp_path / "generated", 60)
-    documents = {document.doc_id: document.text for document in load_corpus(tmp_path / "generated")[0]}
+    documents = {document.doc_id: document.text for document in read_corpus(tmp_path / "generated")[0]}
     assert len(documents) == 60 and len(questions) == 50
     for question in questions:
         (gold,) = question["doc_ids"]

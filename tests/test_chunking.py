@@ -1,9 +1,8 @@
 import pytest
 
-from rag.chunking import chunk_document, word_count
-from rag.corpus import load_corpus
+from rag.ingest.chunking import chunk_document, word_count
+from rag.ingest.corpus import read_corpus
 from rag.types import Document
-
 from tests.conftest import CORPUS
 
 
@@ -13,7 +12,7 @@ def _document(text: str) -> Document:
 
 @pytest.mark.parametrize("max_tokens, overlap", [(160, 40), (60, 0), (40, 20), (16, 8)])
 def test_real_corpus_chunks_slice_back_and_respect_the_limit(max_tokens, overlap):
-    for document in load_corpus(CORPUS)[0]:
+    for document in read_corpus(CORPUS)[0]:
         chunks = chunk_document(document, word_count, max_tokens, overlap)
         assert chunks
         for chunk in chunks:
@@ -50,16 +49,16 @@ def test_neighbouring_chunks_overlap_by_whole_sentences():
 
 
 def test_chunk_ids_are_stable_and_unique():
-    document = load_corpus(CORPUS)[0][0]
+    document = read_corpus(CORPUS)[0][0]
     ids = [c.chunk_id for c in chunk_document(document, word_count, 60, 10)]
     assert len(ids) == len(set(ids)) and ids[0] == f"{document.doc_id}#0"
 
 
 def test_sentences_the_caller_split_give_the_chunks_splitting_here_gives():
     """The build splits each article once, for tagging and chunking, and passes the spans on."""
-    from rag.sentences import sentence_spans
+    from rag.ingest.sentences import sentence_spans
 
-    for document in [*load_corpus(CORPUS)[0], _document("A short one. " + "word " * 300 + "end. Last one.")]:
+    for document in [*read_corpus(CORPUS)[0], _document("A short one. " + "word " * 300 + "end. Last one.")]:
         spans = sentence_spans(document.text)
         assert chunk_document(document, word_count, 60, 20, spans) == chunk_document(document, word_count, 60, 20)
     document = _document("First sentence here. Second sentence here.")

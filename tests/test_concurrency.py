@@ -9,21 +9,21 @@ import threading
 
 import pytest
 
-from rag.build import build_index, update
 from rag.cli import main
 from rag.config import Config
 from rag.errors import IndexBusyError
-from rag.index import load_index
-from rag.library import add, list_articles, remove
-from rag.locking import lock_path, writing
-
+from rag.indexing.build import build_index
+from rag.indexing.index import open_index
+from rag.indexing.library import add, list_articles, remove
+from rag.indexing.lock import lock_path, writing
+from rag.indexing.update import update
 from tests.conftest import CORPUS, REPO, without_timings
 from tests.fakes import HashEmbedder
 
 CONFIG = Config(embedder="hash-embedder")
 HOLDER = """
 import sys
-from rag.locking import writing
+from rag.indexing.lock import writing
 with writing(sys.argv[1]):
     print("held", flush=True)
     sys.stdin.readline()
@@ -31,7 +31,7 @@ with writing(sys.argv[1]):
 WRITER = """
 import sys
 from rag.config import Config
-from rag.library import add
+from rag.indexing.library import add
 from tests.fakes import HashEmbedder
 add([sys.argv[3]], sys.argv[1], sys.argv[2], Config(embedder="hash-embedder"), HashEmbedder())
 """
@@ -68,7 +68,7 @@ def test_a_second_writer_with_no_wait_fails_at_once_and_changes_nothing(index_di
     assert main(["remove", "000_8214d5b1d865915a", "--corpus", str(corpus_dir), "--index", str(index_dir),
                  "--no-wait"]) == 1
     assert sorted(path.name for path in corpus_dir.iterdir()) == before
-    assert load_index(index_dir, CONFIG).generation == 1
+    assert open_index(index_dir, CONFIG).generation == 1
 
 
 def test_a_second_writer_waits_saying_so_then_goes_ahead(index_dir, corpus_dir, holder, tmp_path, caplog):
@@ -83,7 +83,7 @@ def test_a_second_writer_waits_saying_so_then_goes_ahead(index_dir, corpus_dir, 
         assert "another rag process is writing index" in caplog.text and "--no-wait" in caplog.text
         holder.communicate("go\n", timeout=30)
         writer.join(timeout=60)
-    assert done and done[0].doc_ids == ("zorblat",)
+    assert done and done[0].added == ("zorblat",)
 
 
 @pytest.mark.slow  # three processes loading spaCy
@@ -95,14 +95,14 @@ def test_two_writers_at_once_both_land(index_dir, corpus_dir, tmp_path):
     writers = [subprocess.Popen([sys.executable, "-c", WRITER, str(corpus_dir), str(index_dir), str(article)], cwd=REPO)
                for article in articles]
     assert [writer.wait(timeout=300) for writer in writers] == [0, 0, 0]
-    index = load_index(index_dir, CONFIG)
+    index = open_index(index_dir, CONFIG)
     assert {"first", "second", "third"} <= set(index.store.content_hashes()) and index.generation == 4
-    assert index.store.chunk_count() == len(index.vectors) == len(index.keywords) == index.manifest["chunks"]
+    assert index.store.chunk_count() == len(index.vectors) == len(index.keywords) == index.manifest.chunks
     assert lock_path(index_dir).exists() and not list(tmp_path.glob(".index.building-*"))
 
 
 def test_an_open_index_changed_by_another_writer_is_not_written_over(index_dir, corpus_dir):
-    stale = load_index(index_dir, CONFIG)
+    stale = open_index(index_dir, CONFIG)
     remove(["000_8214d5b1d865915a"], corpus_dir, index_dir, CONFIG)
     assert not stale.is_current()
     with pytest.raises(IndexBusyError, match="changed index .* since this one opened it"):
@@ -114,11 +114,11 @@ def test_an_open_index_changed_by_another_writer_is_not_written_over(index_dir, 
 def page_library(tmp_path, real_index_dir):
     import shutil
 
-    from rag.ui import Library
+    from rag.archive import Archive
 
     shutil.copytree(CORPUS, tmp_path / "page" / "corpus")
     shutil.copytree(real_index_dir, tmp_path / "page" / "index")
-    return Library(tmp_path / "page" / "corpus", tmp_path / "page" / "index", Config(reader="extractive"))
+    return Archive(tmp_path / "page" / "corpus", tmp_path / "page" / "index", Config(reader="extractive"))
 
 
 def test_a_running_page_answers_from_the_new_index_after_a_commit_without_a_restart(page_library, tmp_path, real_embedder):

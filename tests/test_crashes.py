@@ -12,17 +12,16 @@ from pathlib import Path
 import pytest
 
 from rag import faults
-from rag.build import build_index
+from rag.answers.answerability import LearnedAnswerability
+from rag.answers.model import read_models
 from rag.config import Config
 from rag.errors import IndexNotFoundError
-from rag.library import add, remove
-from rag.answers.answerability import LearnedAnswerability
-from rag.answers.model import load_models
-from rag.index import load_index
+from rag.indexing.build import build_index
+from rag.indexing.index import open_index
+from rag.indexing.library import add, remove
 from rag.pipeline import QA
 from rag.readers import make_reader
 from rag.retrieval import HybridRetriever
-
 from tests.conftest import CORPUS, without_timings
 from tests.fakes import HashEmbedder
 
@@ -62,10 +61,10 @@ def _answers(index_dir: Path) -> list[dict] | None:
     """What a reader of the index sees: every answer whole (None when there is no index yet). The
     hash embedder retrieves; the answer models are the real ones."""
     try:
-        index = load_index(index_dir, CONFIG)
+        index = open_index(index_dir, CONFIG)
     except IndexNotFoundError:
         return None
-    models = load_models()
+    models = read_models()
     qa = QA(HybridRetriever(index, HashEmbedder(), CONFIG), make_reader(CONFIG, models), LearnedAnswerability(models),
             HashEmbedder(), CONFIG)
     try:

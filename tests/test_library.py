@@ -7,8 +7,7 @@ import pytest
 
 from rag.config import Config
 from rag.errors import CorpusError
-from rag.library import add, list_articles, remove
-
+from rag.indexing.library import add, list_articles, remove
 from tests.fakes import HashEmbedder
 
 CONFIG = Config(embedder="hash-embedder")
@@ -16,7 +15,7 @@ STORY = "date 2024-05-27\nNorth Korea said its Malligyong-1 satellite rocket exp
 
 
 def test_add_copies_files_and_folders_indexes_just_them_and_reports_bad_files(corpus_dir, tmp_path):
-    from rag.build import build_index
+    from rag.indexing.build import build_index
 
     index_dir = tmp_path / "index"
     build_index(corpus_dir, index_dir, CONFIG, HashEmbedder(), progress=False)
@@ -26,20 +25,20 @@ def test_add_copies_files_and_folders_indexes_just_them_and_reports_bad_files(co
     (incoming / "nested" / "talks.md").write_text("# Talks\n\ndate 2024-06-01\nDiplomats met in Geneva.\n")
     (incoming / "nested" / "photo.txt").write_bytes(b"\x89PNG\x00")
     embedder = HashEmbedder()
-    change = add([incoming, tmp_path / "missing.txt"], corpus_dir, index_dir, CONFIG, embedder)
-    assert set(change.doc_ids) == {"talks", "sat_launch"}
-    assert {skipped.path.rsplit("/", 1)[-1] for skipped in change.skipped} == {"photo.txt", "missing.txt"}
+    report = add([incoming, tmp_path / "missing.txt"], corpus_dir, index_dir, CONFIG, embedder)
+    assert set(report.added) == {"talks", "sat_launch"}
+    assert {skipped.path.rsplit("/", 1)[-1] for skipped in report.skipped} == {"photo.txt", "missing.txt"}
     assert (corpus_dir / "sat_launch.txt").read_text() == STORY
     # only the new articles were embedded: the five already indexed were not read again
     new_text = STORY + (incoming / "nested" / "talks.md").read_text()
     assert embedder.embedded_texts and all(text in new_text for text in embedder.embedded_texts)
     listed = {listing.doc_id: listing for listing in list_articles(index_dir, config=CONFIG)}
     assert len(listed) == 7 and listed["sat_launch"].date == date(2024, 5, 27) and listed["sat_launch"].chunks == 1
-    assert change.chunks == sum(listing.chunks for listing in listed.values())
+    assert report.total_chunks == sum(listing.chunks for listing in listed.values())
 
 
 def test_list_filters_by_date_and_puts_undated_articles_last(corpus_dir, tmp_path):
-    from rag.build import build_index
+    from rag.indexing.build import build_index
 
     build_index(corpus_dir, tmp_path / "index", CONFIG, HashEmbedder(), progress=False)
     everything = list_articles(tmp_path / "index", config=CONFIG)
@@ -51,41 +50,41 @@ def test_list_filters_by_date_and_puts_undated_articles_last(corpus_dir, tmp_pat
 
 
 def test_remove_deletes_from_corpus_and_index_and_refuses_unknown_ids(corpus_dir, tmp_path):
-    from rag.build import build_index
+    from rag.indexing.build import build_index
 
     index_dir = tmp_path / "index"
     build_index(corpus_dir, index_dir, CONFIG, HashEmbedder(), progress=False)
     with pytest.raises(CorpusError, match="not in index.*nope"):
         remove(["004_56a94f60d051a7dc", "nope"], corpus_dir, index_dir, CONFIG)
     assert (corpus_dir / "004_56a94f60d051a7dc.txt").exists()  # an unknown id removes nothing
-    change = remove(["004_56a94f60d051a7dc"], corpus_dir, index_dir, CONFIG)
+    report = remove(["004_56a94f60d051a7dc"], corpus_dir, index_dir, CONFIG)
     assert not (corpus_dir / "004_56a94f60d051a7dc.txt").exists()
     assert "004_56a94f60d051a7dc" not in {listing.doc_id for listing in list_articles(index_dir, config=CONFIG)}
-    assert change.chunks == sum(listing.chunks for listing in list_articles(index_dir, config=CONFIG))
+    assert report.total_chunks == sum(listing.chunks for listing in list_articles(index_dir, config=CONFIG))
 
 
 def test_adding_to_a_folder_without_an_index_builds_one(tmp_path):
     article = tmp_path / "story.txt"
     article.write_text(STORY)
-    change = add([article], tmp_path / "corpus", tmp_path / "index", CONFIG, HashEmbedder())
-    assert change.doc_ids == ("story",) and [listing.doc_id for listing in list_articles(tmp_path / "index", config=CONFIG)] == ["story"]
+    report = add([article], tmp_path / "corpus", tmp_path / "index", CONFIG, HashEmbedder())
+    assert report.added == ("story",) and [listing.doc_id for listing in list_articles(tmp_path / "index", config=CONFIG)] == ["story"]
 
 
 def test_adding_a_dump_indexes_its_good_records_and_reports_the_bad_ones(tmp_path):
     from pathlib import Path
 
     dump = Path(__file__).parent / "fixtures" / "formats" / "dump.jsonl"
-    change = add([dump], tmp_path / "corpus", tmp_path / "index", CONFIG, HashEmbedder())
-    assert set(change.doc_ids) == {"dump-a1", "dump-a2"}
-    assert sorted(skipped.reason.split(":")[0] for skipped in change.skipped) == ["line 3", "record 4"]
+    report = add([dump], tmp_path / "corpus", tmp_path / "index", CONFIG, HashEmbedder())
+    assert set(report.added) == {"dump-a1", "dump-a2"}
+    assert sorted(skipped.reason.split(":")[0] for skipped in report.skipped) == ["line 3", "record 4"]
     assert (tmp_path / "corpus" / "dump.jsonl").read_bytes() == dump.read_bytes()  # copied whole, as it is
 
 
 def test_removing_a_dump_record_keeps_it_out_when_the_corpus_is_read_again(tmp_path):
     from pathlib import Path
 
-    from rag.build import build_index
-    from rag.corpus import REMOVED_FILE
+    from rag.indexing.build import build_index
+    from rag.ingest.corpus import REMOVED_FILE
 
     dump = Path(__file__).parent / "fixtures" / "formats" / "dump.jsonl"
     add([dump], tmp_path / "corpus", tmp_path / "index", CONFIG, HashEmbedder())
@@ -105,7 +104,7 @@ def test_an_undated_article_is_listed_with_an_inferred_date_and_its_evidence(tmp
     corpus.mkdir()
     (corpus / "wire.txt").write_text("SEOUL, March 5, 2023 (Wire) - North Korea fired a missile.\nIt flew 300 km.\n")
     (corpus / "plain.txt").write_text("Talks resumed on Tuesday in Geneva.\n")
-    from rag.build import build_index
+    from rag.indexing.build import build_index
 
     build_index(corpus, tmp_path / "index", CONFIG, HashEmbedder(), progress=False)
     listed = {listing.doc_id: listing for listing in list_articles(tmp_path / "index", config=CONFIG)}

@@ -5,19 +5,19 @@ import shutil
 from datetime import date
 from pathlib import Path
 
-from rag.build import build_index
 from rag.config import Config
-from rag.corpus import load_corpus, load_file
-from rag.index import load_index
-from rag.loaders import LOADERS, loader_for
-
+from rag.indexing.build import build_index
+from rag.indexing.index import open_index
+from rag.ingest.corpus import read_corpus, read_file
+from rag.ingest.loaders import loader_for
+from rag.registry import LOADERS
 from tests.fakes import HashEmbedder
 
 FORMATS = Path(__file__).parent / "fixtures" / "formats"
 
 
 def _articles(name: str):
-    documents, skipped = load_file(FORMATS / name)
+    documents, skipped = read_file(FORMATS / name)
     return {document.doc_id: document for document in documents}, [str(s) for s in skipped]
 
 
@@ -58,12 +58,12 @@ def test_a_pdf_gives_its_text_title_and_creation_date(tmp_path):
     assert "600 kilometers" in articles["report"].text
     scan = tmp_path / "scan.pdf"
     scan.write_bytes(b"%PDF-1.4\nnot really a pdf")
-    documents, skipped = load_file(scan)
+    documents, skipped = read_file(scan)
     assert documents == [] and "PDF" in skipped[0].reason
 
 
 def test_every_suffix_has_exactly_one_loader():
-    suffixes = [suffix for loader in LOADERS for suffix in loader.suffixes]
+    suffixes = [suffix for loader in LOADERS for suffix in loader.spellings]
     assert len(suffixes) == len(set(suffixes))
     assert loader_for(Path("x.JSONL")) is not None and loader_for(Path("x.docx")) is None
 
@@ -71,11 +71,11 @@ def test_every_suffix_has_exactly_one_loader():
 def test_a_corpus_of_mixed_formats_is_indexed_and_searchable(tmp_path):
     corpus = tmp_path / "corpus"
     shutil.copytree(FORMATS, corpus)
-    documents, skipped = load_corpus(corpus)
+    documents, skipped = read_corpus(corpus)
     assert len(documents) == 9 and len(skipped) == 3
     config = Config(embedder="hash-embedder")
     build_index(corpus, tmp_path / "index", config, HashEmbedder(), progress=False)
-    index = load_index(tmp_path / "index", config)
+    index = open_index(tmp_path / "index", config)
     found = index.keywords.search("satellite orbit", 3)[0].tolist()
     assert index.store.chunks(found)[0].doc_id == "dump-c3"
 
@@ -93,7 +93,7 @@ def test_a_news_page_keeps_the_article_and_drops_navigation_ads_related_links_an
 def test_dumps_report_the_bytes_they_stream_for_the_progress_bar():
     for name in ("dump.jsonl", "dump.csv"):
         read = []
-        load_file(FORMATS / name, advance=read.append)
+        read_file(FORMATS / name, advance=read.append)
         assert len(read) > 1 and sum(read) == (FORMATS / name).stat().st_size
 
 
@@ -102,7 +102,7 @@ def test_a_repeated_doc_id_is_reported_and_only_its_first_article_kept(tmp_path)
     corpus.mkdir()
     (corpus / "wire.jsonl").write_text('{"id": 0, "text": "First story."}\n{"id": 1, "text": "Second story."}\n'
                                        '{"id": 1, "text": "Same id again."}\n')
-    documents, skipped = load_corpus(corpus)
+    documents, skipped = read_corpus(corpus)
     assert [d.doc_id for d in documents] == ["wire-0", "wire-1"] and documents[1].text == "Second story."
     assert len(skipped) == 1 and "doc id wire-1 is also" in skipped[0].reason and skipped[0].path.endswith(":3")
 
@@ -114,9 +114,9 @@ ODD_DUMP = ('{"uid": "x1", "story_body": "Missiles flew 300 km on Tuesday.", "pu
 def test_a_dump_with_unusual_column_names_is_read_through_field_overrides(tmp_path):
     dump = tmp_path / "odd.jsonl"
     dump.write_text(ODD_DUMP)
-    articles, skipped = load_file(dump)
+    articles, skipped = read_file(dump)
     assert articles == [] and "--field text=COLUMN" in skipped[0].reason
-    articles, skipped = load_file(dump, fields={"text": "story_body", "date": "pub_ts"})
+    articles, skipped = read_file(dump, fields={"text": "story_body", "date": "pub_ts"})
     assert skipped == [] and [(a.doc_id, a.date, a.author) for a in articles] == [
         ("odd-x1", date(2024, 2, 1), "Lee"), ("odd-x2", date(2024, 2, 2), "Park, Choi")]
 
@@ -139,20 +139,20 @@ def test_a_link_leading_out_of_the_corpus_is_refused_and_reported(tmp_path):
     secret.write_text("Private notes that must never be served.\n")
     (corpus / "leak.txt").symlink_to(secret)
     (corpus / "alias.txt").symlink_to(corpus / "inside.txt")  # a link within the corpus is fine
-    documents, skipped = load_corpus(corpus)
+    documents, skipped = read_corpus(corpus)
     assert sorted(document.doc_id for document in documents) == ["alias", "inside"]
     assert [(Path(s.path).name, s.reason) for s in skipped] == [
         ("leak.txt", "a link to a file outside the corpus; copy the file in instead")]
 
 
 def test_an_article_longer_than_the_limit_is_skipped_with_the_reason(tmp_path):
-    from rag.corpus import MAX_ARTICLE_CHARS
+    from rag.ingest.corpus import MAX_ARTICLE_CHARS
 
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     (corpus / "short.txt").write_text("Talks resumed in Geneva.\n")
     (corpus / "huge.txt").write_text("word " * (MAX_ARTICLE_CHARS // 5 + 1))  # no sentence breaks at all
-    documents, skipped = load_corpus(corpus)
+    documents, skipped = read_corpus(corpus)
     assert [document.doc_id for document in documents] == ["short"]
     assert [Path(s.path).name for s in skipped] == ["huge.txt"]
     assert "over the 2,000,000-character limit for one article; split it" in skipped[0].reason

@@ -3,8 +3,16 @@
 import pytest
 
 from rag.evaluation.metrics import (
-    best_f1, citation_precision, contains_answer, exact_match, normalise, percentile, precision_recall_f1,
-    recall_at_k, reciprocal_rank, token_f1,
+    best_f1,
+    citation_precision,
+    contains_answer,
+    exact_match,
+    normalise,
+    percentile,
+    precision_recall_f1,
+    recall_at_k,
+    reciprocal_rank,
+    token_f1,
 )
 
 

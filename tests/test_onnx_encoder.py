@@ -11,10 +11,10 @@ import pytest
 
 from rag.answers.span_head import MAX_TOKENS, SpanHead, _head_module, head_path, pair_states, question_means
 from rag.config import Config
-from rag.embedding import FEW_TEXTS, load_model, resolve_model_path
-from rag.onnx_encoder import OnnxEncoder, export_path, load_encoder, mean_pooled, prepare
+from rag.models.embedders import FEW_TEXTS
+from rag.models.local import resolve_model_path, sentence_transformer
+from rag.models.onnx import OnnxEncoder, export_path, exported_encoder, mean_pooled, prepare
 from rag.readers.seq2seq import on_disk
-
 from tests.conftest import REPO
 
 pytest.importorskip("onnx", reason="exporting to ONNX needs the onnx extra: pip install -e '.[onnx]'")
@@ -26,8 +26,8 @@ TEXTS = ["How far did the missiles fly?",
 
 
 def test_questions_embedded_on_onnx_runtime_land_where_pytorch_puts_them(real_embedder):
-    pytorch = load_model(MODEL).encode(TEXTS, normalize_embeddings=True)
-    onnx = load_encoder(resolve_model_path(MODEL), "float32")
+    pytorch = sentence_transformer(MODEL).encode(TEXTS, normalize_embeddings=True)
+    onnx = exported_encoder(resolve_model_path(MODEL), "float32")
     assert isinstance(onnx, OnnxEncoder)
     assert np.min(np.sum(onnx.embed(TEXTS) * pytorch, axis=1)) > 0.99999
     # The embedder sends a few texts (a question) there and batches (chunks) to PyTorch: one space.
@@ -38,7 +38,7 @@ def test_questions_embedded_on_onnx_runtime_land_where_pytorch_puts_them(real_em
 def test_the_int8_export_reads_pairs_token_for_token_as_pytorch_does():
     questions, sentences = [TEXTS[0]] * 2, TEXTS[1:]
     states, offsets, sequence = pair_states(MODEL, questions, sentences)
-    model = load_model(MODEL)
+    model = sentence_transformer(MODEL)
     inputs = model.tokenizer(questions, sentences, truncation="only_second", max_length=MAX_TOKENS, padding=True,
                              return_offsets_mapping=True)
     assert offsets == [[tuple(pair) for pair in row] for row in inputs["offset_mapping"]]
@@ -56,7 +56,7 @@ def test_the_int8_export_reads_pairs_token_for_token_as_pytorch_does():
 def test_the_span_head_reads_in_numpy_what_its_torch_module_computes():
     import torch
 
-    head = SpanHead.load(MODEL, head_path(Config().answer_weights))
+    head = SpanHead.read(MODEL, head_path(Config().answer_weights))
     module = _head_module(384)
     module.load_state_dict({name: torch.from_numpy(value) for name, value in head.weights.items()})
     states, _, sequence = pair_states(MODEL, [TEXTS[0]] * 2, TEXTS[1:])
@@ -74,7 +74,7 @@ def test_only_a_plain_mean_pooled_model_is_exported(tmp_path):
     (tmp_path / "1_Pooling").mkdir()
     (tmp_path / "1_Pooling" / "config.json").write_text(json.dumps({"pooling_mode_cls_token": True}))
     assert not mean_pooled(tmp_path)  # CLS pooling, no normalisation: PyTorch serves it
-    assert load_encoder(str(tmp_path), "float32") is None and prepare(tmp_path) == []
+    assert exported_encoder(str(tmp_path), "float32") is None and prepare(tmp_path) == []
     assert all(path.exists() for path in prepare(resolve_model_path(MODEL)))  # what set-up runs: both made
     names = {export_path(resolve_model_path(MODEL), precision).name for precision in ("float32", "int8")}
     assert len(names) == 2 and all(name.endswith(".onnx") for name in names)
@@ -110,12 +110,12 @@ def test_a_span_head_trained_on_the_states_answering_reads_finds_answers_it_neve
     """Trained (briefly) on SQuAD answer sentences, the head points at held-out answers far more often
     than chance, through the same int8 states and numpy forward pass that answering uses."""
     from rag.answers.span_head import train_head
-    from rag.answers.training import answer_sentences
+    from rag.calibration import answer_sentences
 
     examples = answer_sentences(SQUAD_TRAIN)
     train, held_out = examples[:600], examples[-100:]
     head = train_head(MODEL, train, tmp_path / "span_head.safetensors", progress=False)
-    assert SpanHead.load(MODEL, tmp_path / "span_head.safetensors").weights.keys() == head.weights.keys()
+    assert SpanHead.read(MODEL, tmp_path / "span_head.safetensors").weights.keys() == head.weights.keys()
     hits = chance = 0.0
     for question, sentence, start, end in held_out:
         scores = head.scores(question, [sentence])[0]

@@ -9,12 +9,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rag.annotate import annotate
-from rag.chunking import chunk_document, word_count
+from rag.dates import event_dates, find_period, inferred_date
+from rag.ingest.chunking import chunk_document, word_count
+from rag.ingest.sentences import BLOCK_CHARS, sentence_spans
+from rag.ingest.tagging import tag_sentences
 from rag.query import parse_query
 from rag.render import answer_markdown, sources_html
-from rag.sentences import BLOCK_CHARS, sentence_spans
-from rag.temporal import event_dates, find_period, inferred_date
 from rag.types import Answer, Chunk, Citation, Document, Hit
 
 # Text a newsroom archive can hold, and worse: words and dates mixed with any code point at all.
@@ -77,7 +77,7 @@ def test_any_question_parses_into_one_query(question, previous, today):
 @given(st.lists(TEXT, min_size=1, max_size=4))
 def test_tagging_keeps_every_span_and_sentence_inside_its_text(texts):
     documents = [Document(f"d{number}", text, "t", date(2024, 5, 1)) for number, text in enumerate(texts)]
-    tagged = annotate(documents)
+    tagged = tag_sentences(documents)
     for document in documents:
         for sentence in tagged[document.doc_id]:
             assert document.text[sentence.start:sentence.end] == sentence.text
@@ -99,7 +99,7 @@ class _Tags(HTMLParser):
 def test_rendering_shows_article_text_as_text(title, passage, quote, start, length):
     chunk = Chunk("doc#0", "doc", 0, len(passage), passage)
     citation = Citation("doc", title, date(2023, 3, 27), "doc#0", start, start + length, quote, also_in=(title[:10],))
-    answer = Answer("q?", quote or "x", False, (citation,), (Hit(chunk, 1.0, title),), score=0.7)
+    answer = Answer("q?", quote or "x", False, (citation,), (Hit(chunk, 1.0, title),), probability=0.7)
     page = _Tags()
     page.feed(sources_html(answer) + answer_markdown(answer))
     assert page.tags <= {"div", "b", "code", "mark", "p"}  # the page's own markup only: article text stays text

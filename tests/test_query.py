@@ -5,7 +5,20 @@ from datetime import date
 import pytest
 
 from rag.query import (
-    COUNT, DATE, DISTANCE, MONEY, NAME, NUMBER, ORG, OTHER, PERSON, PLACE, QUOTE, TIME, answer_type, parse_query,
+    COUNT,
+    DATE,
+    DISTANCE,
+    MONEY,
+    NAME,
+    NUMBER,
+    ORG,
+    OTHER,
+    PERSON,
+    PLACE,
+    QUOTE,
+    TIME,
+    answer_type,
+    parse_query,
 )
 
 

@@ -6,8 +6,9 @@ from pathlib import Path
 import pytest
 
 from rag.conversation import is_follow_up, resolve_follow_up
-from rag.corpus import add_article, load_corpus, remove_article
 from rag.errors import CorpusError
+from rag.ingest.corpus import read_corpus
+from rag.ingest.filing import add_article, remove_article
 from rag.render import answer_markdown, markdown_text, sources_html
 from rag.types import Answer, Chunk, Citation, Hit
 
@@ -108,6 +109,6 @@ def test_unfit_uploads_are_refused_and_nothing_is_written(tmp_path, filename, da
 
 def test_remove_article(corpus_dir):
     remove_article(corpus_dir, "004_56a94f60d051a7dc")
-    assert "004_56a94f60d051a7dc" not in {d.doc_id for d in load_corpus(corpus_dir)[0]}
+    assert "004_56a94f60d051a7dc" not in {d.doc_id for d in read_corpus(corpus_dir)[0]}
     with pytest.raises(CorpusError, match="no article"):
         remove_article(corpus_dir, "../corpus")

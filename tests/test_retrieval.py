@@ -5,14 +5,14 @@ from datetime import date
 import pytest
 
 from rag.config import Config
+from rag.dates import Fit
 from rag.errors import InvalidInputError
-from rag.build import build_index
-from rag.index import load_index
+from rag.indexing.build import build_index
+from rag.indexing.index import open_index
 from rag.pipeline import ABSTENTION, QA
 from rag.query import parse_query
 from rag.retrieval import HybridRetriever
 from rag.types import Answer, Citation
-
 from tests.conftest import BACKENDS, milvus_in_slow_lane
 from tests.fakes import HashEmbedder
 
@@ -35,7 +35,7 @@ def index(tmp_path, request):
     for doc_id, text in ARTICLES.items():
         (corpus / f"{doc_id}.txt").write_text(text)
     build_index(corpus, tmp_path / "index", CONFIG.replace(vector_store=request.param[0], keyword_store=request.param[1]), HashEmbedder(), progress=False)
-    loaded = load_index(tmp_path / "index", CONFIG)
+    loaded = open_index(tmp_path / "index", CONFIG)
     yield loaded
     loaded.close()
 
@@ -73,7 +73,7 @@ def test_a_date_filter_reaches_an_event_date_inside_both_searches(index):
 def test_a_named_day_matches_a_weekday_resolved_against_the_article_date(index):
     hits = _search(index, "Which talks collapsed on June 7, 2022?")
     assert hits[0].chunk.doc_id == "e_2022"
-    assert (hits[0].period_match, hits[0].period_evidence) == ("inside", 'event date 2022-06-07 ("Tuesday")')
+    assert (hits[0].period_match, hits[0].period_evidence) == (Fit.INSIDE, 'event date 2022-06-07 ("Tuesday")')
     assert [event.label() for s in hits[0].sentences for event in s.dates] == ["2022-06-07", "2021-01-01 to 2021-12-31"]
 
 
@@ -90,11 +90,11 @@ def test_a_date_filter_is_applied_inside_both_searches_not_after_them(index):
 def test_a_named_period_lifts_articles_dated_in_it(index):
     plain = _search(index, "How far did the missiles fly?")
     dated = _search(index, "How far did the missiles fly in March 2021?")
-    assert dated[0].chunk.doc_id == "a_2021" and dated[0].period_match == "inside"
-    assert {h.period_match for h in dated} <= {"inside", "outside", "undated", "possible"}
+    assert dated[0].chunk.doc_id == "a_2021" and dated[0].period_match is Fit.INSIDE
+    assert {h.period_match for h in dated} <= set(Fit)
     assert all(h.period_match is None for h in plain)
     matches = {h.chunk.doc_id: h.period_match for h in dated}
-    assert matches.get("b_2023") in (None, "outside") and matches.get("c_undated") in (None, "undated")
+    assert matches.get("b_2023") in (None, Fit.OUTSIDE) and matches.get("c_undated") in (None, Fit.UNDATED)
 
 
 def test_retrieved_passages_carry_their_sentences_with_spans_and_vectors(index):
@@ -138,7 +138,7 @@ def _qa(index, probability: float) -> QA:
 @pytest.mark.parametrize("probability, abstained", [(0.9, False), (0.5, False), (0.49, True), (0.0, True)])
 def test_answers_below_the_threshold_are_withheld(index, probability, abstained):
     answer = _qa(index, probability).ask("How far did the missiles fly?")
-    assert answer.abstained is abstained and answer.passages and answer.score == probability
+    assert answer.abstained is abstained and answer.passages and answer.probability == probability
     assert (answer.text == ABSTENTION) is abstained and (answer.citations == ()) is abstained
     assert set(answer.timings_ms) == {"parse", "retrieve", "read", "judge", "total"}
 

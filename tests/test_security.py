@@ -6,7 +6,7 @@ import re
 import pytest
 
 from rag import cli
-
+from rag.cli import commands
 from tests.conftest import REPO
 
 
@@ -25,8 +25,8 @@ def test_serving_beyond_this_machine_needs_a_password_or_insecure(argv, message,
 
 
 def test_loopback_addresses_need_no_password():
-    assert all(cli._loopback(host) for host in ("127.0.0.1", "localhost", "::1", "127.0.1.1"))
-    assert not any(cli._loopback(host) for host in ("0.0.0.0", "::", "10.0.0.5", "example.org"))
+    assert all(commands._loopback(host) for host in ("127.0.0.1", "localhost", "::1", "127.0.1.1"))
+    assert not any(commands._loopback(host) for host in ("0.0.0.0", "::", "10.0.0.5", "example.org"))
 
 
 def test_nothing_in_rag_unpickles():

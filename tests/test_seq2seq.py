@@ -2,12 +2,11 @@
 
 import pytest
 
+from rag.answers.model import read_models
 from rag.config import Config
 from rag.errors import ModelNotAvailableError
 from rag.readers import ExtractiveReader, Seq2SeqReader, make_reader
-from rag.answers.model import load_models
 from rag.types import Chunk, Hit
-
 from tests.annotated import embedded_query
 from tests.tiny_t5 import build_tiny_t5, colour_hits
 
@@ -19,7 +18,7 @@ def tiny_t5(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def reader(tiny_t5, real_embedder):
-    return Seq2SeqReader(tiny_t5, load_models())
+    return Seq2SeqReader(tiny_t5, read_models())
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +35,7 @@ def test_generates_the_answer_and_cites_its_sentence(reader, hits, real_embedder
     assert answer.text == "blue" and not answer.abstained and answer.reader == "seq2seq"
     assert [c.doc_id for c in answer.citations] == ["doc1"]
     assert answer.citations[0].quote == "The sky is blue today."
-    assert answer.candidates[0].text == "blue" and 0.0 < answer.score <= 1.0  # ranked like any candidate
+    assert answer.candidates[0].text == "blue" and 0.0 < answer.probability <= 1.0  # ranked like any candidate
 
 
 def test_cites_the_right_passage_among_several(reader, hits, real_embedder):

@@ -2,7 +2,7 @@ from datetime import date
 
 import pytest
 
-from rag.temporal import Period, event_dates, find_period, inferred_date
+from rag.dates import Fit, Period, event_dates, find_period, inferred_date, passage_fit
 
 TODAY = date(2026, 11, 23)
 
@@ -81,16 +81,16 @@ def test_words_that_only_look_like_dates_are_not_dates():
 def test_a_passage_fits_a_period_by_its_event_dates_and_says_which_date_decided():
     march_20 = Period(date(2021, 3, 20), date(2021, 3, 20), "day")
     saturday = event_dates("They fired on Saturday.", THURSDAY)
-    assert march_20.fit(THURSDAY, saturday) == ("inside", 'event date 2021-03-20 ("Saturday")')
-    assert march_20.fit(THURSDAY, ()) == ("outside", "")
+    assert passage_fit(march_20, THURSDAY, saturday) == (Fit.INSIDE, 'event date 2021-03-20 ("Saturday")')
+    assert passage_fit(march_20, THURSDAY, ()) == (Fit.OUTSIDE, "")
     march_2021 = Period(date(2021, 3, 1), date(2021, 3, 31), "month")
-    assert march_2021.fit(THURSDAY, ()) == ("inside", "article date 2021-03-25")
+    assert passage_fit(march_2021, THURSDAY, ()) == (Fit.INSIDE, "article date 2021-03-25")
     # A year does not put a sentence in one month of it; a month or day without a year may.
     january = Period(date(2022, 1, 1), date(2022, 1, 31), "month")
-    assert january.fit(date(2023, 3, 27), event_dates("After 70 launches in 2022.", date(2023, 3, 27)))[0] == "outside"
+    assert passage_fit(january, date(2023, 3, 27), event_dates("After 70 launches in 2022.", date(2023, 3, 27)))[0] is Fit.OUTSIDE
     partial = event_dates("The first test was on Jan. 5.", None)
-    assert january.fit(None, (), partial) == ("possible", '"Jan. 5", January 5, year unknown')
-    assert january.fit(None, (), event_dates("The test was on Feb. 5.", None)) == ("undated", "")
+    assert passage_fit(january, None, (), partial) == (Fit.POSSIBLE, '"Jan. 5", January 5, year unknown')
+    assert passage_fit(january, None, (), event_dates("The test was on Feb. 5.", None)) == (Fit.UNDATED, "")
 
 
 def test_an_undated_article_gets_a_date_from_its_dateline_or_the_latest_date_it_states():

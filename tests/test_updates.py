@@ -12,15 +12,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag.build import build_index, update, update_index
-from rag.corpus import read_document
 from rag.errors import InvalidInputError
-from rag.index import MANIFEST, load_index
-from rag.lexical import TantivyKeywordIndex
-from rag.milvus import MilvusKeywordIndex, MilvusVectorStore
-from rag.store import ChunkStore
-from rag.vectors import FaissVectorStore
-
+from rag.indexing.build import build_index
+from rag.indexing.index import open_index
+from rag.indexing.manifest import MANIFEST
+from rag.indexing.update import update, update_index
+from rag.ingest.loaders.articles import read_article
+from rag.stores.faiss import FaissVectorStore
+from rag.stores.milvus import MilvusKeywordIndex, MilvusVectorStore
+from rag.stores.sqlite import ChunkStore
+from rag.stores.tantivy import TantivyKeywordIndex
 from tests.conftest import BACKENDS, backend_config, milvus_in_slow_lane
 from tests.fakes import HashEmbedder
 
@@ -43,7 +44,7 @@ def _edit(corpus_dir: Path) -> None:
 
 def _state(index_dir: Path, config) -> dict:
     """Everything a reader sees: live articles, chunks and sentences, and what each search returns."""
-    index = load_index(index_dir, config)
+    index = open_index(index_dir, config)
     try:
         keyed = index.store.keyed_chunks()
         queries = HashEmbedder().embed([chunk.text for _, chunk in keyed[:: max(1, len(keyed) // 12)]])
@@ -54,7 +55,7 @@ def _state(index_dir: Path, config) -> dict:
             "documents": {d.doc_id: d.content_hash for d in index.store.documents()},
             "chunks": keyed,
             "sentences": sum(len(index.store.document_sentences(d)) for d in index.store.content_hashes()),
-            "sizes": (len(index.vectors), len(index.keywords), index.manifest["chunks"]),
+            "sizes": (len(index.vectors), len(index.keywords), index.manifest.chunks),
             "dense": dense,
             "keywords": {word: index.keywords.search(word, 10)[0].tolist() for word in words},
         }
@@ -72,7 +73,7 @@ def test_an_update_in_place_shows_what_a_full_write_shows(corpus_dir, tmp_path, 
     updated = _state(index_dir, fake_config)
     assert updated["generation"] == 2 and REMOVED not in updated["documents"]
     assert updated["sizes"] == (len(updated["chunks"]),) * 3
-    hidden = {key for key in load_index(index_dir, fake_config).store.hidden_keys()}
+    hidden = {key for key in open_index(index_dir, fake_config).store.hidden_keys()}
     assert hidden and not hidden & {key for keys in updated["dense"] for key in keys}
     assert not hidden & {key for keys in updated["keywords"].values() for key in keys}
     new_keys = {key for key, chunk in updated["chunks"] if chunk.doc_id == ADDED}
@@ -81,7 +82,7 @@ def test_an_update_in_place_shows_what_a_full_write_shows(corpus_dir, tmp_path, 
     compacted = build_index(corpus_dir, index_dir, fake_config, HashEmbedder(), compact=True, progress=False)
     assert not compacted.in_place and compacted.embedded_chunks == 0
     whole = _state(index_dir, fake_config)
-    assert len(load_index(index_dir, fake_config).store.hidden_keys()) == 0
+    assert len(open_index(index_dir, fake_config).store.hidden_keys()) == 0
     # The same chunks under the same keys, and the same dense results; keyword scores differ only in
     # the statistics of removed chunks, which an update keeps until compaction.
     for part in ("documents", "chunks", "sentences", "sizes", "dense"):
@@ -98,7 +99,7 @@ def test_updates_compact_by_themselves_once_they_pile_up(corpus_dir, tmp_path, f
     assert build_index(corpus_dir, index_dir, config, HashEmbedder(), progress=False).in_place
     (corpus_dir / f"{REMOVED}.txt").unlink()
     report = build_index(corpus_dir, index_dir, config, HashEmbedder(), progress=False)
-    assert not report.in_place and load_index(index_dir, config).generation == 1
+    assert not report.in_place and open_index(index_dir, config).generation == 1
 
 
 def test_update_index_adds_and_removes_articles_without_a_corpus_folder(corpus_dir, tmp_path, fake_config):
@@ -106,12 +107,13 @@ def test_update_index_adds_and_removes_articles_without_a_corpus_folder(corpus_d
     build_index(corpus_dir, index_dir, fake_config, HashEmbedder(), progress=False)
     article = tmp_path / f"{ADDED}.txt"
     article.write_text(NEW_ARTICLE)
-    embedded, total = update_index(index_dir, add=[read_document(article)], remove=[REMOVED], config=fake_config,
-                                   embedder=HashEmbedder())
-    index = load_index(index_dir, fake_config)
-    assert embedded >= 1 and total == len(index) == index.store.chunk_count()
+    report = update_index(index_dir, add=[read_article(article)], remove=[REMOVED], config=fake_config,
+                          embedder=HashEmbedder())
+    index = open_index(index_dir, fake_config)
+    assert report.added == (ADDED,) and report.removed == (REMOVED,) and report.in_place
+    assert report.embedded_chunks >= 1 and report.total_chunks == len(index) == index.store.chunk_count()
     assert ADDED in index.store.content_hashes() and REMOVED not in index.store.content_hashes()
-    assert index.manifest["corpus"]["documents"] == 5
+    assert index.manifest.documents == 5
     with pytest.raises(InvalidInputError, match="not in index.*no_such_article"):
         update_index(index_dir, remove=["no_such_article"], config=fake_config, embedder=HashEmbedder())
 
@@ -130,12 +132,12 @@ def test_vectors_of_another_embedder_never_enter_an_index(corpus_dir, tmp_path, 
     article.write_text(NEW_ARTICLE)
     other = HashEmbedder()
     other.name = "another-embedder"
-    index = load_index(index_dir, fake_config)
+    index = open_index(index_dir, fake_config)
     try:
         with pytest.raises(InvalidInputError, match="'another-embedder' is not the one the index is for"):
-            update(index, add=[read_document(article)], config=fake_config, embedder=other)
+            update(index, add=[read_article(article)], config=fake_config, embedder=other)
         with pytest.raises(InvalidInputError, match="built with embedder 'hash-embedder'.*all-MiniLM"):
-            update(index, add=[read_document(article)], config=fake_config.replace(embedder="all-MiniLM-L6-v2@int8"))
+            update(index, add=[read_article(article)], config=fake_config.replace(embedder="all-MiniLM-L6-v2@int8"))
     finally:
         index.close()
     assert (index_dir / MANIFEST).read_text() == before
@@ -192,7 +194,7 @@ def test_an_update_killed_after_any_step_changes_nothing_and_the_next_update_rec
 
 _UPDATE_SCRIPT = """
 import sys, time
-from rag.build import build_index
+from rag.indexing.build import build_index
 from rag.config import Config
 from tests.fakes import HashEmbedder
 print("ready", flush=True)
@@ -235,14 +237,14 @@ def test_a_write_killed_at_random_moments_always_leaves_a_loadable_index(corpus_
 def test_an_open_index_updated_in_place_answers_from_the_new_generation(corpus_dir, tmp_path, fake_config):
     index_dir = tmp_path / "index"
     build_index(corpus_dir, index_dir, fake_config, HashEmbedder(), progress=False)
-    index = load_index(index_dir, fake_config)
+    index = open_index(index_dir, fake_config)
     article = tmp_path / f"{ADDED}.txt"
     article.write_text(NEW_ARTICLE)
-    update(index, add=[read_document(article)], remove=[REMOVED], config=fake_config, embedder=HashEmbedder())
+    update(index, add=[read_article(article)], remove=[REMOVED], config=fake_config, embedder=HashEmbedder())
     assert index.generation == 2 and ADDED in index.store.content_hashes() and REMOVED not in index.store.content_hashes()
     found = index.keywords.search("Zorblat satellite", 5)[0]
     assert len(found) and {chunk.doc_id for chunk in index.store.chunks(found.tolist())} == {ADDED}
-    assert index.store.chunk_count() == len(index.vectors) == len(index.keywords) == index.manifest["chunks"]
+    assert index.store.chunk_count() == len(index.vectors) == len(index.keywords) == index.manifest.chunks
     index.close()
     assert _state(index_dir, fake_config)["generation"] == 2
 

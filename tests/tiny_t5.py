@@ -10,7 +10,6 @@ from pathlib import Path
 
 from rag.readers.seq2seq import Seq2SeqReader
 from rag.types import Chunk, Hit
-
 from tests.annotated import annotated_hits
 
 PASSAGES = ["The sky is blue today.", "Grass is green in spring.", "Snow is white in winter."]

@@ -10,10 +10,12 @@ evidence must be judged answerable.
 from __future__ import annotations
 
 from rag.answers.answerability import Answerability
-from rag.answers.candidates import FEATURES, period_match, sentence_fit
+from rag.answers.citations import cite
+from rag.answers.features import period_fit
+from rag.dates import Fit
 from rag.query import Query
 from rag.text import normalise
-from rag.types import Answer, Candidate, Citation, ShortAnswer
+from rag.types import Answer, Candidate, ShortAnswer
 
 MAX_EVENTS = 4
 # A further article's best candidate must score at least this share of the best one's.
@@ -22,17 +24,8 @@ EVENT_SCORE_RATIO = 0.5
 SAME_TERMS_RATIO = 0.7
 
 
-def cite(candidate: Candidate, query: Query | None = None) -> Citation:
-    """The candidate's sentence, located in its article; under a named period, with the date that put it there."""
-    sentence, hit = candidate.sentence, candidate.hit
-    matched = sentence_fit(query, hit, sentence)[1] if query is not None and query.period else ""
-    return Citation(doc_id=sentence.doc_id, title=hit.title, date=hit.date, chunk_id=hit.chunk.chunk_id,
-                    start=sentence.start, end=sentence.end, quote=sentence.text, date_evidence=hit.date_evidence,
-                    matched_date=matched, also_in=hit.also_in)
-
-
 def short_answer(query: Query, candidate: Candidate, text: str | None = None) -> ShortAnswer:
-    period = period_match(query, candidate.hit, candidate.sentence) if query.period else None
+    period = period_fit(query, candidate.hit, candidate.sentence)[0] if query.period else None
     return ShortAnswer(text or candidate.text, cite(candidate, query), candidate.hit.date, period)
 
 
@@ -45,14 +38,15 @@ def matching_events(query: Query, answer: Answer, answerability: Answerability, 
     first = short_answer(query, ranked[0], answer.text)
     if not query.plural:
         return [first]
-    events, seen_docs, seen_texts = [first], {ranked[0].sentence.doc_id, *ranked[0].hit.also_in}, {normalise(answer.text)}
+    events, seen_texts = [first], {normalise(answer.text)}
+    seen_docs = {ranked[0].sentence.doc_id, *ranked[0].hit.also_in}
     for candidate in ranked[1:]:
         doc_id = candidate.sentence.doc_id
         if doc_id in seen_docs or len(events) >= MAX_EVENTS:
             continue
         seen_docs.update((doc_id, *candidate.hit.also_in))  # one candidate speaks for an article and its copies
         event = short_answer(query, candidate)
-        if (candidate.score < EVENT_SCORE_RATIO * ranked[0].score or event.period_match in ("outside", "undated")
+        if (candidate.score < EVENT_SCORE_RATIO * ranked[0].score or event.period_match in (Fit.OUTSIDE, Fit.UNDATED)
                 or normalise(candidate.text) in seen_texts or not _as_specific(candidate, ranked[0])):
             continue
         if query.period is None:  # a class of events: the further article must also be judged answerable
@@ -68,11 +62,9 @@ def matching_events(query: Query, answer: Answer, answerability: Answerability, 
 def _as_specific(candidate: Candidate, best: Candidate) -> bool:
     """A further event must fit as the first does: the kind asked for, every name of the question in
     its passage, and most of the question's terms in its sentence."""
-    def value(c: Candidate, name: str) -> float:
-        return c.features[FEATURES.index(name)]
-
-    return (value(candidate, "type_fit") >= value(best, "type_fit") and value(candidate, "names") >= 1.0
-            and value(candidate, "sentence_terms") >= SAME_TERMS_RATIO * value(best, "sentence_terms"))
+    mine, first = candidate.features, best.features
+    return (mine.type_fit >= first.type_fit and mine.names >= 1.0
+            and mine.sentence_terms >= SAME_TERMS_RATIO * first.sentence_terms)
 
 
 def compose(events: list[ShortAnswer]) -> str:
@@ -83,6 +75,6 @@ def compose(events: list[ShortAnswer]) -> str:
     parts = []
     for number, event in enumerate(events, 1):
         when = event.date.isoformat() if event.date else (
-            "undated, possibly in the period" if event.period_match == "possible" else "undated")
+            "undated, possibly in the period" if event.period_match == Fit.POSSIBLE else "undated")
         parts.append(f"{event.text} ({when}) [{number}]")
     return "; ".join(parts)

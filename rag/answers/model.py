@@ -10,6 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
+from rag.answers.features import EVIDENCE, FEATURES
+from rag.answers.span_head import SpanHead, head_path
 from rag.config import DEFAULT_WEIGHTS
 from rag.errors import ModelNotAvailableError
 
@@ -38,13 +40,13 @@ class LogisticModel:
                 "scales": [round(s, 6) for s in self.scales]}
 
     @classmethod
-    def from_dict(cls, data: dict) -> "LogisticModel":
+    def from_dict(cls, data: dict) -> LogisticModel:
         return cls(tuple(data["features"]), tuple(data["weights"]), float(data["bias"]), tuple(data["means"]),
                    tuple(data["scales"]))
 
     @classmethod
     def fit_pairwise(cls, features: tuple[str, ...], groups: list[tuple[np.ndarray, np.ndarray]],
-                     negatives_per_positive: int = 20, seed: int = 0) -> "LogisticModel":
+                     negatives_per_positive: int = 20, seed: int = 0) -> LogisticModel:
         """A ranker: logistic regression on feature differences (right minus wrong candidate of the
         same question), so that only what separates candidates of one question is learned."""
         from sklearn.linear_model import LogisticRegression
@@ -58,7 +60,8 @@ class LogisticModel:
             standardised = (rows - means) / scales
             positives, negatives = standardised[labels], standardised[~labels]
             for positive in positives:
-                chosen = negatives[rng.choice(len(negatives), min(negatives_per_positive, len(negatives)), replace=False)]
+                drawn = rng.choice(len(negatives), min(negatives_per_positive, len(negatives)), replace=False)
+                chosen = negatives[drawn]
                 differences.append(positive - chosen)
         differences = np.concatenate(differences)
         x = np.concatenate([differences, -differences])
@@ -69,7 +72,7 @@ class LogisticModel:
 
     @classmethod
     def fit(cls, features: tuple[str, ...], rows: np.ndarray, labels: np.ndarray, weights: np.ndarray | None = None,
-            c: float = 1.0) -> "LogisticModel":
+            c: float = 1.0) -> LogisticModel:
         from sklearn.linear_model import LogisticRegression
 
         rows = np.asarray(rows, dtype=np.float64)
@@ -86,7 +89,7 @@ class AnswerModels:
 
     ranker: LogisticModel
     answerability: LogisticModel
-    span_head: object  # rag.answers.span_head.SpanHead, whose scores are two of the ranker's features
+    span_head: SpanHead  # whose scores are three of the ranker's features
     # The answerability probability below which an answer is withheld, chosen where strict accuracy
     # on the training questions is highest (answer when right is likelier than a withheld answer is).
     threshold: float
@@ -99,23 +102,21 @@ class AnswerModels:
 
 
 @lru_cache(maxsize=4)
-def load_models(path: str | Path = DEFAULT_WEIGHTS, embedder: str = "all-MiniLM-L6-v2") -> AnswerModels:
-    """The weights in ``path`` and the span head beside it (``span_head.safetensors``) over ``embedder``."""
-    from rag.answers.answerability import ANSWERABILITY_FEATURES
-    from rag.answers.candidates import FEATURES
-    from rag.answers.span_head import SpanHead, head_path
-
+def read_models(path: str | Path = DEFAULT_WEIGHTS, embedder: str = "all-MiniLM-L6-v2") -> AnswerModels:
+    """The weights in ``path`` and the span head beside it (``span_head.safetensors``) over ``embedder``,
+    once per process."""
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
         models = AnswerModels(LogisticModel.from_dict(data["ranker"]), LogisticModel.from_dict(data["answerability"]),
-                              SpanHead.load(embedder, head_path(path)), float(data["threshold"]),
+                              SpanHead.read(embedder, head_path(path)), float(data["threshold"]),
                               data.get("trained_on", {}))
     except (OSError, ValueError, KeyError, TypeError) as error:
         raise ModelNotAvailableError(
             f"cannot read answer weights {path} ({type(error).__name__}); fit them with: rag calibrate"
         ) from None
-    if models.ranker.features != FEATURES or models.answerability.features != ANSWERABILITY_FEATURES:
+    if models.ranker.features != FEATURES or models.answerability.features != EVIDENCE:
         raise ModelNotAvailableError(
-            f"answer weights {path} were fitted on other features than this rag computes; refit them with: rag calibrate"
+            f"answer weights {path} were fitted on other features than this rag computes; "
+            "refit them with: rag calibrate"
         )
     return models

@@ -2,7 +2,7 @@
 and scores each token as the start or the end of the answer.
 
 The encoder is the embedding model's (nothing new to download), read through its int8 ONNX export
-(rag.onnx_encoder), so answering imports no PyTorch; only the head is learned: two small layers over
+(rag.models.onnx), so answering imports no PyTorch; only the head is learned: two small layers over
 each token's state and its product with the question's mean state, about 100k weights in a
 safetensors file. `rag calibrate` trains it on SQuAD answer
 spans. Its score is one feature of the candidate ranker, beside the others.
@@ -17,17 +17,17 @@ from pathlib import Path
 import numpy as np
 
 from rag.errors import ModelNotAvailableError
+from rag.models.local import sentence_transformer
+from rag.models.onnx import onnx_encoder
 
+# A question and one news sentence fit easily; longer sentences are cut (their answers are rarer).
+MAX_TOKENS = 160
+HIDDEN = 128
 
 
 def head_path(weights: str | Path) -> Path:
     """The span head lives beside the ranker weights it was fitted with."""
     return Path(weights).with_name("span_head.safetensors")
-
-
-# A question and one news sentence fit easily; longer sentences are cut (their answers are rarer).
-MAX_TOKENS = 160
-HIDDEN = 128
 
 
 @dataclass(frozen=True)
@@ -70,8 +70,9 @@ class SpanHead:
         self.weights = weights
 
     @classmethod
-    def load(cls, embedder_name: str, path: str | Path) -> "SpanHead":
-        return _load(embedder_name, str(path))
+    def read(cls, embedder_name: str, path: str | Path) -> SpanHead:
+        """The head saved in ``path``, once per process."""
+        return _read(embedder_name, str(path))
 
     def scores(self, question: str, sentences: list[str]) -> list[TokenScores]:
         if not sentences:
@@ -81,7 +82,8 @@ class SpanHead:
         found = []
         for row in range(len(sentences)):
             tokens = np.flatnonzero(sequence[row] == 1)
-            found.append(TokenScores([tuple(offsets[row][t]) for t in tokens], logits[row, tokens, 0], logits[row, tokens, 1]))
+            found.append(TokenScores([tuple(offsets[row][t]) for t in tokens], logits[row, tokens, 0],
+                                     logits[row, tokens, 1]))
         return found
 
     def _logits(self, states: np.ndarray, question_mean: np.ndarray) -> np.ndarray:
@@ -115,14 +117,12 @@ def pair_states(embedder_name: str, questions: list[str], sentences: list[str]):
     1 sentence, -1 special) of question-sentence pairs, from the frozen encoder: its int8 ONNX export
     when there is one (about twice as fast, docs/embedders.md), PyTorch float32 otherwise. Training
     reads the same states the answering does."""
-    from rag.embedding import load_model, onnx_encoder
-
     encoder = onnx_encoder(embedder_name, "int8")
     if encoder is not None:
         return encoder.pair_states(questions, sentences, MAX_TOKENS)
     import torch
 
-    model = load_model(embedder_name)
+    model = sentence_transformer(embedder_name)
     inputs = model.tokenizer(questions, sentences, truncation="only_second", max_length=MAX_TOKENS, padding=True,
                              return_offsets_mapping=True, return_tensors="pt")
     offsets = inputs.pop("offset_mapping").tolist()
@@ -139,13 +139,14 @@ def question_means(states: np.ndarray, sequence: np.ndarray) -> np.ndarray:
 
 
 @lru_cache(maxsize=2)
-def _load(embedder_name: str, path: str) -> SpanHead:
+def _read(embedder_name: str, path: str) -> SpanHead:
     from safetensors.numpy import load_file
 
     try:
         weights = load_file(path)
     except (OSError, ValueError) as error:
-        raise ModelNotAvailableError(f"cannot read span head {path} ({type(error).__name__}); train it with: rag calibrate") from None
+        raise ModelNotAvailableError(
+            f"cannot read span head {path} ({type(error).__name__}); train it with: rag calibrate") from None
     return SpanHead(embedder_name, weights)
 
 
@@ -158,10 +159,12 @@ def train_head(embedder_name: str, examples: list[tuple[str, str, int, int]], ou
 
     torch.manual_seed(seed)
     batches = []
-    for first in tqdm(range(0, len(examples), 32), desc="Encoding answer sentences", unit="batch", disable=not progress):
+    starts = range(0, len(examples), 32)
+    for first in tqdm(starts, desc="Encoding answer sentences", unit="batch", disable=not progress):
         batch = examples[first : first + 32]
         states, offsets, sequence = pair_states(embedder_name, [b[0] for b in batch], [b[1] for b in batch])
-        targets = [_target_tokens(offsets[row], sequence[row], start, end) for row, (*_, start, end) in enumerate(batch)]
+        targets = [_target_tokens(offsets[row], sequence[row], start, end)
+                   for row, (*_, start, end) in enumerate(batch)]
         keep = [row for row, target in enumerate(targets) if target is not None]
         if keep:
             batches.append((torch.from_numpy(states[keep]), torch.from_numpy(question_means(states, sequence)[keep]),
@@ -178,7 +181,7 @@ def train_head(embedder_name: str, examples: list[tuple[str, str, int, int]], ou
             optimiser.step()
     weights = {name: value.detach().contiguous() for name, value in head.state_dict().items()}
     save_file(weights, str(out))
-    _load.cache_clear()
+    _read.cache_clear()
     return SpanHead(embedder_name, {name: value.numpy() for name, value in weights.items()})
 
 

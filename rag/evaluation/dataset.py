@@ -14,8 +14,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from rag.corpus import Skipped
 from rag.errors import CorpusError
+from rag.types import Skipped
 
 UNANSWERABLE = "unanswerable"
 
@@ -40,13 +40,14 @@ def is_squad(path: str | Path) -> bool:
     return Path(path).suffix.lower() == ".json"
 
 
-def load_questions(path: str | Path) -> tuple[list[EvalQuestion], list[Skipped]]:
+def read_questions(path: str | Path) -> tuple[list[EvalQuestion], list[Skipped]]:
     """Questions from a JSON lines file; malformed lines are reported and skipped."""
     path = Path(path)
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as error:
-        raise CorpusError(f"cannot read question file {path} ({type(error).__name__}); give a UTF-8 JSON lines file") from None
+        raise CorpusError(f"cannot read question file {path} ({type(error).__name__}); "
+                          "give a UTF-8 JSON lines file") from None
     questions, skipped = [], []
     for number, line in enumerate(lines, start=1):
         if not line.strip():
@@ -66,7 +67,8 @@ def load_questions(path: str | Path) -> tuple[list[EvalQuestion], list[Skipped]]
                 raise ValueError("empty question")
             questions.append(question)
         except (json.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError):
-            skipped.append(Skipped(f"{path}:{number}", 'not a {"question", "answers", "doc_ids"} object; fix or delete the line'))
+            skipped.append(Skipped(f"{path}:{number}",
+                                   'not a {"question", "answers", "doc_ids"} object; fix or delete the line'))
     if not questions:
         raise CorpusError(f"no questions in {path}; each line needs a JSON object with a \"question\"")
     return questions, skipped
@@ -79,7 +81,8 @@ def read_squad(path: str | Path) -> tuple[dict[str, str], list[EvalQuestion]]:
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))["data"]
     except (OSError, json.JSONDecodeError, KeyError, TypeError) as error:
-        raise CorpusError(f"cannot read SQuAD file {path} ({type(error).__name__}); give a SQuAD 2.0 JSON file") from None
+        raise CorpusError(f"cannot read SQuAD file {path} ({type(error).__name__}); "
+                          "give a SQuAD 2.0 JSON file") from None
     paragraphs, questions = {}, []
     for article in data:
         title = re.sub(r"\W+", "_", article["title"]).strip("_")

@@ -24,7 +24,8 @@ STRICT_MAX_WORDS = 15
 
 def strictly_right(answer: str, accepted: Sequence[str], cited: Sequence[str], gold: Sequence[str]) -> bool:
     """Contains an accepted answer, is at most STRICT_MAX_WORDS words, and cites a gold document."""
-    return contains_answer(answer, accepted) and len(answer.split()) <= STRICT_MAX_WORDS and bool(set(cited) & set(gold))
+    short = len(answer.split()) <= STRICT_MAX_WORDS
+    return contains_answer(answer, accepted) and short and bool(set(cited) & set(gold))
 
 
 def exact_match(answer: str, accepted: Sequence[str]) -> float:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from rag.evaluation.harness import QuestionResult
+from rag.evaluation.harness import QuestionResult, Summary
 
 
-def write_outputs(out_dir: Path, summaries: dict[str, dict], results: dict[str, list[QuestionResult]],
+def write_outputs(out_dir: Path, summaries: dict[str, Summary], results: dict[str, list[QuestionResult]],
                   settings: dict) -> list[Path]:
     """report.md, results.json and two charts per question set; returns the paths written."""
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -16,7 +16,7 @@ def write_outputs(out_dir: Path, summaries: dict[str, dict], results: dict[str, 
     payload = {
         "settings": settings,
         "sets": {
-            name: {"summary": summary, "questions": [_record(r) for r in results[name]]}
+            name: {"summary": summary.to_dict(), "questions": [_record(r) for r in results[name]]}
             for name, summary in summaries.items()
         },
     }
@@ -29,19 +29,19 @@ def write_outputs(out_dir: Path, summaries: dict[str, dict], results: dict[str, 
     return written
 
 
-def markdown(summaries: dict[str, dict], settings: dict) -> str:
+def markdown(summaries: dict[str, Summary], settings: dict) -> str:
     lines = ["# Evaluation report", "", "Settings: " + ", ".join(f"{k} `{v}`" for k, v in settings.items()), ""]
     for name, s in summaries.items():
-        r, c, a, t = s["retrieval"], s["citations"], s["abstention"], s["latency_ms"]
+        r, c, a, t = s.retrieval, s.citations, s.abstention, s.latency_ms
         lines += [
             f"## {name}", "",
-            f"{s['questions']} questions ({s['answerable']} answerable, {s['unanswerable']} unanswerable).", "",
+            f"{s.questions} questions ({s.answerable} answerable, {s.unanswerable} unanswerable).", "",
             "| metric | value |", "| --- | --- |",
-            f"| strict accuracy (contains gold, at most 15 words, cites a gold article) | {s['strict_accuracy']:.3f} |",
-            f"| answer accuracy (contains gold) | {s['accuracy']:.3f} |",
-            f"| accuracy with a gold document cited | {s['accuracy_with_citation']:.3f} |",
-            f"| accuracy on answerable questions | {s['answerable_accuracy']:.3f} |",
-            f"| exact match / token F1 | {s['exact_match']:.3f} / {s['f1']:.3f} |",
+            f"| strict accuracy (contains gold, at most 15 words, cites a gold article) | {s.strict_accuracy:.3f} |",
+            f"| answer accuracy (contains gold) | {s.accuracy:.3f} |",
+            f"| accuracy with a gold document cited | {s.accuracy_with_citation:.3f} |",
+            f"| accuracy on answerable questions | {s.answerable_accuracy:.3f} |",
+            f"| exact match / token F1 | {s.exact_match:.3f} / {s.f1:.3f} |",
             f"| retrieval recall@1 / @3 / @5 | {r['recall@1']:.3f} / {r['recall@3']:.3f} / {r['recall@5']:.3f} |",
             f"| retrieval MRR | {r['mrr']:.3f} |",
             f"| citation precision / recall | {c['precision']:.3f} / {c['recall']:.3f} |",
@@ -50,29 +50,29 @@ def markdown(summaries: dict[str, dict], settings: dict) -> str:
             f"| latency p50 / p95 / max (ms) | {t['p50']:.0f} / {t['p95']:.0f} / {t['max']:.0f} |",
             "", "| type | questions | strict accuracy | accuracy |", "| --- | --- | --- | --- |",
             *[f"| {kind} | {g['questions']} | {g['strict_accuracy']:.3f} | {g['accuracy']:.3f} |"
-              for kind, g in s["by_type"].items()],
+              for kind, g in s.by_type.items()],
             "", f"![accuracy by type]({_slug(name)}-accuracy-by-type.png) ![latency]({_slug(name)}-latency.png)", "",
             "Worst failures (most confident first):", "",
             "| question | expected | got | cited | confidence |", "| --- | --- | --- | --- | --- |",
             *[
                 f"| {_cell(f['question'])} | {_cell(' / '.join(f['expected']))} | {_cell(f['got'])} | "
-                f"{', '.join(f['cited']) or '-'} | {f['score']:.2f} |"
-                for f in s["worst_failures"]
+                f"{', '.join(f['cited']) or '-'} | {f['probability']:.2f} |"
+                for f in s.worst_failures
             ],
             "",
         ]
     return "\n".join(lines)
 
 
-def _charts(out_dir: Path, name: str, summary: dict, results: list[QuestionResult]) -> list[Path]:
+def _charts(out_dir: Path, name: str, summary: Summary, results: list[QuestionResult]) -> list[Path]:
     import matplotlib
 
     matplotlib.use("Agg")  # files only, no display needed
     import matplotlib.pyplot as plt
 
-    kinds = list(summary["by_type"])
+    kinds = list(summary.by_type)
     figure, axes = plt.subplots(figsize=(7, 3.5))
-    axes.bar(kinds, [summary["by_type"][k]["strict_accuracy"] for k in kinds], color="#3b6ea5")
+    axes.bar(kinds, [summary.by_type[k]["strict_accuracy"] for k in kinds], color="#3b6ea5")
     axes.set_ylim(0, 1)
     axes.set_ylabel("strict accuracy")
     axes.set_title(f"{name}: accuracy by question type")
@@ -98,7 +98,7 @@ def _record(result: QuestionResult) -> dict:
     return {
         "id": result.question.id, "question": result.question.question, "type": result.question.type,
         "expected": list(result.question.answers), "gold_doc_ids": list(result.question.doc_ids),
-        "answer": result.answer, "abstained": result.abstained, "score": round(result.score, 4),
+        "answer": result.answer, "abstained": result.abstained, "probability": round(result.probability, 4),
         "correct": result.correct(), "cited_doc_ids": list(result.cited_doc_ids),
         "retrieved_doc_ids": list(dict.fromkeys(result.retrieved_doc_ids)), "latency_ms": round(result.latency_ms, 1),
     }

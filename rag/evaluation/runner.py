@@ -6,13 +6,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rag.config import Config
-from rag.corpus import Skipped
-from rag.evaluation.dataset import EvalQuestion, is_squad, load_questions, read_squad, write_corpus
-from rag.evaluation.harness import QuestionResult, calibrate, evaluate, summarise, sweep
+from rag.evaluation.dataset import EvalQuestion, is_squad, read_questions, read_squad, write_corpus
+from rag.evaluation.harness import QuestionResult, Summary, ask_all, calibrate, evaluate, sweep
 from rag.evaluation.report import write_outputs
-from rag.build import build_index
-from rag.index import MANIFEST
+from rag.indexing.build import build_index
+from rag.indexing.manifest import exists
 from rag.pipeline import QA, load
+from rag.types import Skipped
 
 
 @dataclass
@@ -25,7 +25,7 @@ class QuestionSet:
 
 @dataclass
 class Evaluation:
-    summaries: dict[str, dict]
+    summaries: dict[str, Summary]
     results: dict[str, list[QuestionResult]]
     calibration: dict | None
     outputs: list[Path]
@@ -41,9 +41,9 @@ def open_set(path: str | Path, config: Config, workdir: Path, index_dir: Path, c
         corpus = write_corpus(paragraphs, workdir / path.stem / "corpus")
         build_index(corpus, workdir / path.stem / "index", config, progress=progress)
         return QuestionSet(path.stem, questions, load(workdir / path.stem / "index", config))
-    questions, skipped = load_questions(path)
+    questions, skipped = read_questions(path)
     questions = [q for q in questions if split == "all" or q.split == split]
-    if not (index_dir / MANIFEST).exists():
+    if not exists(index_dir):
         build_index(corpus_dir, index_dir, config, progress=progress)
     return QuestionSet(path.stem, questions, load(index_dir, config), skipped)
 
@@ -56,7 +56,7 @@ def run(paths: list[str], config: Config, out_dir: Path, workdir: Path, index_di
         unthresholded = config.replace(abstain_threshold=0.0)
         calibration_set = open_set(calibrate_on, unthresholded, workdir, index_dir, corpus_dir, progress)
         skipped += calibration_set.skipped
-        results = evaluate(calibration_set.qa, calibration_set.questions, progress)
+        results = ask_all(calibration_set.qa, calibration_set.questions, progress)
         calibration = {"set": calibration_set.name, **calibrate(results), "sweep": sweep(results)}
         config = config.replace(abstain_threshold=calibration["threshold"])
 
@@ -64,8 +64,8 @@ def run(paths: list[str], config: Config, out_dir: Path, workdir: Path, index_di
     for path in paths:
         question_set = open_set(path, config, workdir, index_dir, corpus_dir, progress, split)
         skipped += question_set.skipped
-        all_results[question_set.name] = evaluate(question_set.qa, question_set.questions, progress)
-        summaries[question_set.name] = summarise(all_results[question_set.name])
+        report = evaluate(question_set.qa, question_set.questions, progress)
+        all_results[question_set.name], summaries[question_set.name] = list(report.results), report.summary
 
     settings = {
         "reader": config.reader, "model": config.seq2seq_model if config.reader != "extractive" else None,

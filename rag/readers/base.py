@@ -7,6 +7,8 @@ import logging
 import re
 from typing import Protocol
 
+from rag.answers.model import AnswerModels
+from rag.config import Config
 from rag.query import Query
 from rag.types import Answer, Hit
 
@@ -16,7 +18,17 @@ _MARKER = re.compile(r"\[\s*(\d+(?:\s*,\s*\d+)*)\s*\]")
 
 
 class Reader(Protocol):
-    name: str
+    name: str  # as rag.registry.READERS names it
+
+    @classmethod
+    def create(cls, config: Config, models: AnswerModels) -> Reader:
+        """The reader the config describes, sharing the learned candidate ranker ``models``; light: any
+        model it needs loads on the first question, or at ``warm_up``."""
+        ...
+
+    def warm_up(self) -> Reader:
+        """Load its model now rather than on the first question (ModelNotAvailableError if it cannot)."""
+        ...
 
     def read(self, query: Query, hits: list[Hit]) -> Answer:
         """An answer citing the sentence it rests on, with its ranked candidates for answerability."""

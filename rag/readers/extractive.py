@@ -7,9 +7,10 @@ its sentence the citation. No generation, so the answer is always words of the a
 
 from __future__ import annotations
 
-from rag.answers.candidates import rank
-from rag.answers.events import cite
+from rag.answers.citations import cite
 from rag.answers.model import AnswerModels
+from rag.answers.ranking import rank
+from rag.config import Config
 from rag.query import QUOTE, Query
 from rag.types import Answer, Hit
 
@@ -19,6 +20,13 @@ class ExtractiveReader:
 
     def __init__(self, models: AnswerModels):
         self.models = models
+
+    @classmethod
+    def create(cls, config: Config, models: AnswerModels) -> ExtractiveReader:
+        return cls(models)
+
+    def warm_up(self) -> ExtractiveReader:
+        return self  # the span head reads the embedder's encoder, which the pipeline warms
 
     def read(self, query: Query, hits: list[Hit]) -> Answer:
         ranked = rank(query, hits, self.models)
@@ -31,6 +39,6 @@ class ExtractiveReader:
             abstained=False,
             citations=(cite(best, query),),
             reader=self.name,
-            score=best.score,
+            probability=best.score,
             candidates=tuple(ranked),
         )

@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from pathlib import Path
 from functools import lru_cache
+from pathlib import Path
 
-from rag.embedding import quiet_transformers
-from rag.errors import ModelNotAvailableError
-from rag.answers.candidates import rank
-from rag.answers.events import cite
+from rag.answers.citations import cite
 from rag.answers.model import AnswerModels
+from rag.answers.ranking import rank
+from rag.config import Config
+from rag.errors import ModelNotAvailableError
+from rag.models.local import quiet_transformers
 from rag.query import PHRASE, Query
 from rag.readers.base import parse_markers, passage_line
 from rag.types import Answer, Hit, Sentence, TypedSpan
@@ -40,8 +41,12 @@ class Seq2SeqReader:
         self.max_input_tokens = max_input_tokens
         self.max_new_tokens = max_new_tokens
 
-    def load(self) -> "Seq2SeqReader":
-        """Load now rather than on the first question; raises ModelNotAvailableError."""
+    @classmethod
+    def create(cls, config: Config, models: AnswerModels) -> Seq2SeqReader:
+        return cls(config.seq2seq_model, models, config.max_input_tokens, config.max_new_tokens)
+
+    def warm_up(self) -> Seq2SeqReader:
+        """Load the model now rather than on the first question; raises ModelNotAvailableError."""
         _tokenizer(self.model_name), _model(self.model_name)
         return self
 
@@ -94,7 +99,7 @@ class Seq2SeqReader:
             return Answer(question=query.asked, text=text, abstained=True, reader=self.name)
         best = ranked[0]
         return Answer(question=query.asked, text=best.text, abstained=False, citations=(cite(best, query),),
-                      reader=self.name, score=best.score, candidates=tuple(ranked))
+                      reader=self.name, probability=best.score, candidates=tuple(ranked))
 
 
 def _ground(text: str, hits: list[Hit]) -> tuple[Sentence, int, int] | None:
@@ -113,7 +118,8 @@ def _with_span(hits: list[Hit], sentence: Sentence, start: int, end: int) -> lis
     span = TypedSpan(start, end, PHRASE, sentence.text[start:end])
     grown = dataclasses.replace(sentence, spans=sentence.spans + (span,))
     return [
-        dataclasses.replace(hit, sentences=tuple(grown if s.sentence_id == sentence.sentence_id else s for s in hit.sentences))
+        dataclasses.replace(hit, sentences=tuple(grown if s.sentence_id == sentence.sentence_id else s
+                                                 for s in hit.sentences))
         for hit in hits
     ]
 
@@ -155,7 +161,8 @@ def _model(name: str):
     if directory.is_dir() and not list(directory.glob("*.safetensors")) and list(directory.glob("*.bin")):
         raise ModelNotAvailableError(
             f"seq2seq model {name!r} has only pickled PyTorch weights (.bin), which can run code when loaded; rag "
-            "loads safetensors only. Convert it once where you trust it: model.save_pretrained(DIR, safe_serialization=True)")
+            "loads safetensors only. Convert it once where you trust it: "
+            "model.save_pretrained(DIR, safe_serialization=True)")
     # Weights from safetensors only: unpickling an untrusted checkpoint's .bin runs whatever it holds.
     return _from_local_files(AutoModelForSeq2SeqLM, name, use_safetensors=True).eval()
 

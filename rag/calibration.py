@@ -1,0 +1,167 @@
+"""Fitting the candidate ranker and the answerability model (`rag calibrate`).
+
+Training data: SQuAD 2.0 training articles (their answer spans say which candidate is right),
+asked open-corpus against an index of all their paragraphs, and asked again with the gold
+paragraph taken away, which gives evidence that does not answer; plus the training split of a
+project question set. Nothing measured later (the SQuAD development subset, the held-out split)
+is read here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+
+from rag.answers.answerability import evidence
+from rag.answers.candidates import candidates
+from rag.answers.features import EVIDENCE, FEATURES
+from rag.answers.model import AnswerModels, LogisticModel
+from rag.answers.span_head import head_path, train_head
+from rag.config import Config
+from rag.evaluation.dataset import EvalQuestion, read_questions, read_squad, write_corpus
+from rag.evaluation.metrics import best_f1, strictly_right
+from rag.indexing.build import build_index
+from rag.indexing.index import open_index
+from rag.ingest.sentences import sentence_spans
+from rag.models.embedders import make_embedder
+from rag.query import parse_query
+from rag.retrieval import HybridRetriever
+from rag.types import Candidate
+
+# A candidate counts as the answer when its words overlap a gold answer this much (token F1).
+POSITIVE_F1 = 0.5
+# The news questions of the eval set's training split are few beside SQuAD's thousands; together
+# they weigh this share of the answerability fit, so that news evidence is not drowned out.
+NEWS_SHARE = 0.25
+
+
+@dataclass(frozen=True)
+class Example:
+    """One question asked once: its candidates and whether each is right."""
+
+    question: EvalQuestion
+    found: list[Candidate]
+    labels: list[bool]
+    hits: list
+    source: str  # "squad" or "news"
+
+
+def collect(questions: list[EvalQuestion], retriever, embedder, span_head, top_k: int, withhold_gold: bool,
+            source: str, progress: bool = True) -> list[Example]:
+    """Ask every question (``withhold_gold``: without its gold articles) and label the candidates."""
+    from tqdm import tqdm
+
+    vectors = embedder.embed([question.question for question in questions])
+    examples = []
+    asked = list(zip(questions, vectors, strict=True))
+    for question, vector in tqdm(asked, desc="Asking", unit="question", disable=not progress):
+        query = dataclasses.replace(parse_query(question.question), vector=vector)
+        hits = retriever.search(query, top_k + (len(question.doc_ids) if withhold_gold else 0))
+        if withhold_gold:
+            hits = [hit for hit in hits if hit.chunk.doc_id not in question.doc_ids][:top_k]
+        found = candidates(query, hits, span_head)
+        labels = [_right(candidate, question) for candidate in found]
+        examples.append(Example(question, found, labels, hits, source))
+    return examples
+
+
+def _right(candidate: Candidate, question: EvalQuestion) -> bool:
+    return (question.answerable and candidate.sentence.doc_id in question.doc_ids
+            and best_f1(candidate.text, question.answers) >= POSITIVE_F1)
+
+
+def fit(examples: list[Example], span_head, trained_on: dict) -> AnswerModels:
+    """The ranker from every candidate of questions that have a right one; then answerability from
+    the ranked best candidate of every example (right, and cited in a gold article, or not)."""
+    groups = [(np.array([c.features.row() for c in e.found]), np.array(e.labels)) for e in examples
+              if any(e.labels) and not all(e.labels)]
+    ranker = LogisticModel.fit_pairwise(FEATURES, groups)
+
+    rows, answerable, unanswerable, sources = [], [], [], []
+    for example in examples:
+        if not example.found:
+            continue
+        scores = ranker.probabilities(np.array([c.features.row() for c in example.found]))
+        order = np.argsort(-scores, kind="stable")
+        ranked = [dataclasses.replace(example.found[i], score=float(scores[i])) for i in order]
+        query = parse_query(example.question.question)
+        rows.append(evidence(query, ranked, example.hits).row())
+        best = ranked[0]
+        answerable.append(example.question.answerable and strictly_right(
+            best.text, example.question.answers, [best.sentence.doc_id], example.question.doc_ids))
+        gold_present = any(hit.chunk.doc_id in example.question.doc_ids for hit in example.hits)
+        unanswerable.append(not (example.question.answerable and gold_present))
+        sources.append(example.source)
+    news = np.array(sources) == "news"
+    weights = np.ones(len(rows))
+    if news.any() and (~news).any():
+        weights[news] = NEWS_SHARE / (1 - NEWS_SHARE) * (~news).sum() / news.sum()
+    judge = LogisticModel.fit(EVIDENCE, np.array(rows), np.array(answerable), weights)
+    probabilities = judge.probabilities(np.array(rows))
+    domains = [mask for mask in (news, ~news) if mask.any()]
+    right, none = np.array(answerable), np.array(unanswerable)
+    threshold = best_threshold([(probabilities[m], right[m], none[m]) for m in domains])
+    summary = {
+        **trained_on,
+        "fitted": date.today().isoformat(),
+        "ranker_questions": len(groups), "ranker_candidates": int(sum(len(rows) for rows, _ in groups)),
+        "answerability_rows": len(rows), "answerability_positives": int(sum(answerable)),
+    }
+    return AnswerModels(ranker, judge, span_head, threshold, summary)
+
+
+def best_threshold(domains: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> float:
+    """The threshold with the highest strict accuracy, averaged over the domains (news, SQuAD) so
+    that neither's mix of answerable questions decides alone: an answer given counts when right,
+    one withheld counts when the evidence held none."""
+    thresholds = np.round(np.arange(0.05, 0.96, 0.01), 2)
+    scores = [np.mean([np.mean(np.where(p >= t, right, none)) for p, right, none in domains]) for t in thresholds]
+    return float(thresholds[int(np.argmax(scores))])
+
+
+def answer_sentences(squad_path: Path) -> list[tuple[str, str, int, int]]:
+    """(question, sentence, answer start, answer end) for each answer that lies inside one sentence."""
+    found = []
+    for article in json.loads(Path(squad_path).read_text(encoding="utf-8"))["data"]:
+        for paragraph in article["paragraphs"]:
+            context, spans = paragraph["context"], sentence_spans(paragraph["context"])
+            for qa in paragraph["qas"]:
+                if qa.get("is_impossible") or not qa.get("answers"):
+                    continue
+                start = qa["answers"][0]["answer_start"]
+                end = start + len(qa["answers"][0]["text"])
+                inside = [(a, b) for a, b in spans if a <= start and end <= b][:1]
+                found += [(qa["question"], context[a:b], start - a, end - a) for a, b in inside]
+    return found
+
+
+def train(squad_path: Path, eval_set: Path | None, corpus_dir: Path, workdir: Path, config: Config, out: Path,
+          progress: bool = True) -> AnswerModels:
+    """Train the span head on the SQuAD answer sentences (saved beside ``out``); index the SQuAD
+    training paragraphs, ask their questions open and with the gold withheld, add the training
+    split of ``eval_set`` over ``corpus_dir``, and fit the ranker and answerability models."""
+    embedder = make_embedder(config.embedder)
+    span_head = train_head(config.embedder, answer_sentences(squad_path), head_path(out), progress=progress)
+    paragraphs, squad_questions = read_squad(squad_path)
+    corpus = write_corpus(paragraphs, workdir / "squad-corpus")
+    build_index(corpus, workdir / "squad-index", config, embedder, progress=progress)
+    retriever = HybridRetriever(open_index(workdir / "squad-index", config), embedder, config)
+    examples = collect(squad_questions, retriever, embedder, span_head, config.top_k, False, "squad", progress)
+    # Every other answerable question is asked again without its paragraph: evidence that does not
+    # answer, about as often as real unanswerable questions come (a third of the askings).
+    answerable = [q for q in squad_questions if q.answerable][::2]
+    examples += collect(answerable, retriever, embedder, span_head, config.top_k, True, "squad", progress)
+    trained_on = {"squad": squad_path.name, "squad_questions": len(squad_questions)}
+
+    if eval_set is not None:
+        own = [q for q in read_questions(eval_set)[0] if q.split == "train"]
+        build_index(corpus_dir, workdir / "own-index", config, embedder, progress=progress)
+        own_retriever = HybridRetriever(open_index(workdir / "own-index", config), embedder, config)
+        examples += collect(own, own_retriever, embedder, span_head, config.top_k, False, "news", progress)
+        trained_on.update({"eval_set": eval_set.name, "eval_train_questions": len(own)})
+    return fit(examples, span_head, trained_on)
