@@ -45,9 +45,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="rag-answers-") as workdir:
         work = Path(workdir)
         held_out = run([str(REPO / "eval/questions.jsonl")], config, work / "eval-out", work, work / "index",
-                       REPO / "corpus", progress=False, split="test").summaries["questions"]
+                       REPO / "corpus", progress=False, split="test").summaries["questions"].to_dict()
         squad = run([str(SQUAD)], config, work / "squad-out", work, work / "index", REPO / "corpus",
-                    progress=False).summaries[SQUAD.stem]
+                    progress=False).summaries[SQUAD.stem].to_dict()
     lines = [
         "| metric | eval set, held-out split | target | SQuAD 2.0 dev subset, open corpus | target |",
         "| --- | --- | --- | --- | --- |",

@@ -1,5 +1,5 @@
 """The embedder backends side by side, same model: PyTorch float32, its ONNX exports (float32 and
-int8, rag.onnx_encoder) and the packaged int8 ONNX file.
+int8, rag.models.onnx) and the packaged int8 ONNX file.
 
     .venv/bin/python bench/embedders.py [--out docs/embedders.md]
 

@@ -94,7 +94,7 @@ def _write(rows: list[dict], out: Path, command: str) -> None:
         lines.append(f"| {row['shape']} | {row['size']} | {row['seconds']:.2f} | {row['seconds'] / row['mb']:.2f} | "
                      f"{reference} | {row['items']} |")
     lines += ["", "Past the limits a file is skipped with the reason before it is read: 20 MB for a text, Markdown or "
-                  "HTML file, 100 MB for a feed, 2,000,000 characters for one article (rag.loaders, rag.corpus)."]
+                  "HTML file, 100 MB for a feed, 2,000,000 characters for one article (rag.ingest.loaders, rag.ingest.corpus)."]
     out.write_text("\n".join(lines) + "\n")
     print(f"wrote {out}")
 

@@ -71,7 +71,7 @@ def ingest(path: Path) -> dict:
     bands.execute("CREATE INDEX by_band ON bands(band)")
     articles = dates = duplicates = 0
     started = time.perf_counter()
-    for number, item in enumerate(JsonlLoader().load(path)):
+    for number, item in enumerate(JsonlLoader().read(path)):
         if not isinstance(item, Document):
             continue
         document = dated(item)
@@ -106,7 +106,7 @@ def embed_reference(path: Path, sample: int) -> dict:
 
     config = Config()
     embedder = make_embedder(config.embedder)
-    documents = [item for _, item in zip(range(sample), JsonlLoader().load(path))]
+    documents = [item for _, item in zip(range(sample), JsonlLoader().read(path))]
     texts = []
     for document in documents:
         texts += [chunk.text for chunk in chunk_document(document, token_counter(embedder), config.chunk_tokens,
@@ -155,7 +155,7 @@ def main() -> None:
 Generated JSONL dumps of news-shaped articles (12 sentences drawn from the starting corpus, numbers
 varied, 80% with a publication date, one in twenty a syndicated copy under a new headline) streamed
 through rag's JSONL loader, date inference, sentence splitting with event dates resolved per
-sentence (rag.temporal, dateparser) and MinHash/LSH near-duplicate detection (rag.duplicates,
+sentence (rag.dates, dateparser) and MinHash/LSH near-duplicate detection (rag.ingest.duplicates,
 band keys in SQLite).
 
 | articles | dump (MB) | seconds | articles/s | event dates | duplicates found | peak RSS (MB) |

@@ -1,16 +1,22 @@
 """Answer latency and memory of `rag ask` on this machine: warm (models loaded) and cold (a fresh process).
 
     .venv/bin/python bench/latency.py [--questions bench/sample_questions.txt] [--rounds 3] [--out docs/latency.md]
+    .venv/bin/python bench/latency.py --before REV      # the same measured for commit REV, side by side
 
 Builds the index of corpus/ in a temporary directory, loads the models once (timed separately),
 then asks every question `--rounds` times. Reports p50, p95 and max per round beside a reference
 timed in the same round (the embedder encoding the question), the p50 of each stage, and the peak
 resident memory. Then runs `rag ask` in fresh processes, beside a fresh Python that imports numpy.
+
+With ``--before REV`` each round is measured for both commits, alternately, each in a process of its own
+over the same index (warm rounds in one process per commit, models loaded once; cold starts one fresh
+process per question asked), so that the machine's drift touches both alike.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import resource
@@ -24,86 +30,126 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from rag.config import Config  # noqa: E402
-from rag.evaluation.metrics import percentile  # noqa: E402
-from rag.pipeline import load  # noqa: E402
+from scripts.older_rag import command, unpack  # noqa: E402
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--questions", default=str(REPO / "bench/sample_questions.txt"))
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--before", metavar="REV", help="also measure commit REV, round by round beside today's")
     parser.add_argument("--out", default=str(REPO / "docs/latency.md"))
     args = parser.parse_args()
     questions = [line.strip() for line in Path(args.questions).read_text().splitlines() if line.strip()]
 
-    index_dir = Path(tempfile.mkdtemp(prefix="rag-latency-")) / "index"
+    work = Path(tempfile.mkdtemp(prefix="rag-latency-"))
+    index_dir = work / "index"
     started = time.perf_counter()
     # In its own process, so that this one holds only what answering loads (no PyTorch), as `rag serve` does.
     subprocess.run([str(Path(sys.executable).with_name("rag")), "index", "--corpus", str(REPO / "corpus"),
                     "--index", str(index_dir), "--quiet"], check=True)
-    built = time.perf_counter()
-    qa = load(index_dir, Config(reader="extractive")).warm_up()
-    loaded = time.perf_counter()
+    built = time.perf_counter() - started
+    versions = {"today": None}
+    if args.before:
+        versions = {args.before: unpack(args.before, work / "before"), "today": None}
+    warm_runs = {name: _warm_in_child(source, index_dir, questions, args.rounds) for name, source in versions.items()}
+    cold_runs = {name: [] for name in versions}
+    for _ in range(args.rounds + 1):  # the first run of each warms the page cache and is not counted
+        for name, source in versions.items():
+            cold_runs[name].append(_cold_ask(source, index_dir, questions[0]))
+    floors = [_cold_floor() for _ in range(args.rounds + 1)]
+    report = _report(questions, built, warm_runs, cold_runs, floors, args.rounds)
+    print(report)
+    Path(args.out).write_text("# Latency\n\nReproduce: `.venv/bin/python bench/latency.py"
+                              + (f" --before {args.before}" if args.before else "") + "`\n\n" + report)
 
-    lines = [
-        f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-        f"Python {platform.python_version()}. {len(questions)} questions from `{Path(args.questions).name}`, "
-        f"extractive reader, top-k {qa.config.top_k}.",
-        "",
-        f"- index build of corpus/ (`rag index`, model load included): {built - started:.1f} s",
-        f"- loading index and models: {loaded - built:.1f} s",
-        "",
-        "The reference column is the embedder encoding the same question once, timed in the same round:",
-        "a machine that is busier or slower moves both.",
-        "",
-        "| round | p50 ms | p95 ms | max ms | mean ms | reference: embed the question, p50 ms |",
-        "| --- | --- | --- | --- | --- | --- |",
-    ]
-    stages: dict[str, list[float]] = {}
-    for round_number in range(1, args.rounds + 1):
-        totals, references = [], []
+
+def _warm_in_child(source: Path | None, index_dir: Path, questions: list[str], rounds: int) -> dict:
+    code = (f"import json, sys; sys.path.insert(0, {str(REPO)!r}); from bench.latency import warm; "
+            f"print(json.dumps(warm({str(index_dir)!r}, {questions!r}, {rounds})))")
+    output = subprocess.run(command(source, code), check=True, capture_output=True, text=True).stdout
+    return json.loads(output.strip().splitlines()[-1])
+
+
+def warm(index_dir: str, questions: list[str], rounds: int) -> dict:
+    """Load the models once, then ask every question ``rounds`` times: per-round totals, the reference
+    (the embedder encoding the question once), every stage's timings, the load time and peak memory."""
+    from rag.config import Config
+    from rag.pipeline import QA, load
+
+    started = time.perf_counter()
+    qa = load(index_dir, Config(reader="extractive"))
+    qa = qa.warm_up() if hasattr(QA, "warm_up") else qa.load()  # the name before the restructuring
+    loaded = time.perf_counter() - started
+    totals, references, stages = [], [], {}
+    for _ in range(rounds):
+        totals.append([]), references.append([])
         for question in questions:
             timings = qa.ask(question).timings_ms
-            totals.append(timings["total"])
+            totals[-1].append(timings["total"])
             for stage, ms in timings.items():
                 stages.setdefault(stage, []).append(ms)
             started = time.perf_counter()
             qa.embedder.embed([question])
-            references.append((time.perf_counter() - started) * 1000)
-        lines.append(
-            f"| {round_number} | {percentile(totals, 50):.0f} | {percentile(totals, 95):.0f} | {max(totals):.0f} "
-            f"| {statistics.mean(totals):.0f} | {percentile(references, 50):.1f} |"
-        )
-    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            references[-1].append((time.perf_counter() - started) * 1000)
+    return {"load_s": loaded, "totals": totals, "references": references, "stages": stages,
+            "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "top_k": qa.config.top_k}
+
+
+def _cold_ask(source: Path | None, index_dir: Path, question: str) -> tuple[float, float]:
+    """(seconds, peak MiB) of `rag ask` in a fresh process, to the printed answer."""
+    code = f"import sys; from rag.cli import main; sys.exit(main(['ask', '--index', {str(index_dir)!r}, {question!r}]))"
+    return _timed(command(source, code))
+
+
+def _cold_floor() -> float:
+    return _timed([sys.executable, "-c", "import numpy"])[0]
+
+
+def _timed(argv: list[str]) -> tuple[float, float]:
+    started = time.perf_counter()
+    child = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(child.pid, 0)  # this child's own peak memory, not its siblings'
+    assert os.waitstatus_to_exitcode(status) == 0, f"{argv} failed"
+    return time.perf_counter() - started, usage.ru_maxrss / 1024
+
+
+def _report(questions: list[str], built: float, warm_runs: dict, cold_runs: dict, floors: list[float],
+            rounds: int) -> str:
+    from rag.evaluation.metrics import percentile
+
+    names = list(warm_runs)
+    lines = [
+        f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}. {len(questions)} questions from `sample_questions.txt` or as given, "
+        f"extractive reader, top-k {warm_runs['today']['top_k']}.", "",
+        f"- index build of corpus/ (`rag index`, model load included): {built:.1f} s",
+        *[f"- loading index and models ({name}): {warm_runs[name]['load_s']:.1f} s" for name in names], "",
+        "The reference column is the embedder encoding the same question once, timed in the same round:",
+        "a machine that is busier or slower moves both.", "",
+        "| code | round | p50 ms | p95 ms | max ms | mean ms | reference: embed the question, p50 ms |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for number in range(rounds):
+        for name in names:
+            totals, references = warm_runs[name]["totals"][number], warm_runs[name]["references"][number]
+            lines.append(f"| {name} | {number + 1} | {percentile(totals, 50):.0f} | {percentile(totals, 95):.0f} | "
+                         f"{max(totals):.0f} | {statistics.mean(totals):.0f} | {percentile(references, 50):.1f} |")
+    stages = list(warm_runs["today"]["stages"])
     lines += ["", "Where the time goes, p50 over all rounds (parse includes embedding the question; read is the",
-              "reader with its span head):", "", "| " + " | ".join(stages) + " |", "| --- " * len(stages) + "|",
-              "| " + " | ".join(f"{percentile(ms, 50):.1f}" for ms in stages.values()) + " |",
-              "", f"Peak resident memory: {peak_mib:.0f} MiB.", ""]
-    lines += cold_start(index_dir, questions[0], args.rounds)
-    report = "\n".join(lines) + "\n"
-    print(report)
-    Path(args.out).write_text("# Latency\n\nReproduce: `.venv/bin/python bench/latency.py`\n\n" + report)
-
-
-def cold_start(index_dir: Path, question: str, rounds: int) -> list[str]:
-    """`rag ask` in a fresh process each time, to the printed answer, beside a fresh Python importing numpy."""
-    rag = [str(Path(sys.executable).with_name("rag")), "ask", "--index", str(index_dir), question]
-    floor = [sys.executable, "-c", "import numpy"]
-    asks, floors, peaks = [], [], []
-    for _ in range(rounds + 1):  # the first run warms the page cache and is not counted
-        for command, times in ((rag, asks), (floor, floors)):
-            started = time.perf_counter()
-            child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            _, status, usage = os.wait4(child.pid, 0)  # this child's own peak memory, not its siblings'
-            times.append(time.perf_counter() - started)
-            if command is rag:
-                assert os.waitstatus_to_exitcode(status) == 0, "rag ask failed"
-                peaks.append(usage.ru_maxrss / 1024)
-    peak_mib = max(peaks)
-    return [f"Cold start: `rag ask` in a fresh process, to the printed answer, p50 of {rounds}: "
-            f"**{statistics.median(asks[1:]):.2f} s** (reference, a fresh Python importing numpy: "
-            f"{statistics.median(floors[1:]):.2f} s); peak resident memory of that process {peak_mib:.0f} MiB."]
+              "reader with its span head):", "", "| code | " + " | ".join(stages) + " |",
+              "| --- " * (len(stages) + 1) + "|"]
+    lines += [f"| {name} | " + " | ".join(f"{percentile(warm_runs[name]['stages'][stage], 50):.1f}" for stage in stages)
+              + " |" for name in names]
+    lines += ["", "Peak resident memory, warm: " + ", ".join(f"{name} {warm_runs[name]['peak_mib']:.0f} MiB"
+                                                              for name in names) + ".", ""]
+    for name in names:
+        seconds = [run[0] for run in cold_runs[name][1:]]
+        lines.append(f"Cold start ({name}): `rag ask` in a fresh process, to the printed answer, p50 of {rounds}: "
+                     f"**{statistics.median(seconds):.2f} s**; peak resident memory "
+                     f"{max(run[1] for run in cold_runs[name]):.0f} MiB.")
+    lines.append(f"Reference: a fresh Python importing numpy, {statistics.median(floors[1:]):.2f} s.")
+    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@
 
 Corpora: the starting articles (corpus/, with eval/questions.jsonl), the shared SQuAD subset as a
 corpus of paragraphs (its questions), and a generated archive of ``--generated`` news-like articles
-(questions made from one fact of 50 of them). Every system reads the same Documents (rag.corpus
+(questions made from one fact of 50 of them). Every system reads the same Documents (rag.ingest.corpus
 reads the files once for all) and embeds with the same all-MiniLM-L6-v2 files (the peers through
 sentence-transformers on PyTorch, rag through its default embedder, its int8 ONNX export of those
 files), in chunks of about 160 MiniLM tokens with 40 of overlap, and returns the top 5. The raw

@@ -6,7 +6,7 @@ Writes a synthetic index of N chunks (articles of ten chunks of Zipf-like words,
 one stored sentence per article) through rag's own full write, then opens it in a fresh process
 (time and resident memory) and, in this process, with the index open and the real embedder and
 tagger loaded (as in the chat app or a long-running script), adds one real news article, changes it
-and removes it through rag.build.update. Each update's time is shown beside the time the embedder and tagger
+and removes it through rag.indexing.update. Each update's time is shown beside the time the embedder and tagger
 alone spend on that article, measured in the same run: the rest is what the stores cost.
 """
 
@@ -135,7 +135,7 @@ def main(argv: list[str] | None = None) -> dict:
         "# Updating a large index in place\n\n"
         f"Reproduce: `.venv/bin/python bench/updates.py --chunks {args.chunks} --store {args.store}` (2-core machine).\n"
         "A synthetic index written by rag's full write; one real article (corpus/004) added, changed and\n"
-        "removed through `rag.build.update` on the open index, embedder and tagger loaded. 'embed and tag\n"
+        "removed through `rag.indexing.update` on the open index, embedder and tagger loaded. 'embed and tag\n"
         "the article' is the models' share of each add, measured in the same run. Cold load is `open_index`\n"
         "in a fresh process (what `rag index` and `rag ask` pay first).\n\n"
         "| measure | value |\n| --- | --- |\n" + "\n".join(lines) + "\n")

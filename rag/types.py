@@ -11,12 +11,8 @@ import dataclasses
 import textwrap
 from dataclasses import dataclass, field
 from datetime import date
-from typing import TYPE_CHECKING
 
 from rag.dates import EventDate, Fit
-
-if TYPE_CHECKING:  # a candidate's named features are the answer stage's to define
-    from rag.answers.features import Features
 
 
 @dataclass(frozen=True)
@@ -124,6 +120,39 @@ class Citation:
         if self.date is None:
             return "undated"
         return f"{self.date.isoformat()}, inferred" if self.date_evidence else self.date.isoformat()
+
+
+@dataclass(frozen=True)
+class Features:
+    """How well a candidate span fits the question (all in about -1..1), by name; computed by
+    rag.answers.features, read by the learned ranker in this order (``row``)."""
+
+    similarity: float  # the sentence's meaning against the question's (MiniLM cosine)
+    similarity_gap: float  # ... less the best sentence's
+    sentence_terms: float  # weighted share of the question's terms in the sentence
+    passage_terms: float  # ... in the passage and its title
+    names: float  # ... of the question's names and numbers in the passage (1 when it names none)
+    proximity: float  # how close the question's terms stand to the span
+    window_terms: float  # share of the question's terms within WINDOW words of the span
+    type_fit: float  # how well the span's kind answers the asked type (rag.answers.features.TYPE_FIT)
+    asked_noun: float  # the noun of "which town" beside the span
+    ordinal_fit: float  # for "the second missile": right after "second", or the second of its kind
+    ordinal_conflict: float  # another ordinal right before the span
+    period_fit: float  # the sentence's fit to the named period (rag.answers.features.PERIOD_FIT); 0 if none named
+    retrieval_rank: float  # 1 / (1 + the passage's rank)
+    repeats_question: float  # share of the span's words that are the question's
+    length: float  # words, up to 12, over 12
+    is_entity: float  # a named entity or value rather than a plain noun phrase
+    phrase_for_other: float  # a noun phrase for an open question
+    first_in_sentence: float  # the first fitting span of its sentence
+    span_head: float = 0.0  # the span head's score (rag.answers.span_head)
+    span_head_gap: float = 0.0  # ... less the best candidate's
+    span_head_read: float = 0.0  # whether the head read the sentence at all
+
+    def row(self) -> tuple[float, ...]:
+        """The values in FEATURES order, as the ranker reads them."""
+        return tuple(getattr(self, field.name) for field in dataclasses.fields(self))
+
 
 
 @dataclass(frozen=True)

@@ -17,10 +17,10 @@ import argparse
 import json
 import subprocess
 import sys
-import tarfile
 import tempfile
-from io import BytesIO
 from pathlib import Path
+
+from older_rag import unpack, use
 
 ROOT = Path(__file__).resolve().parent.parent
 SQUAD = ROOT.parent / "shared" / "bench" / "squad2-dev-subset.json"
@@ -30,9 +30,7 @@ IGNORED = ("timings_ms", "score")  # timings vary run to run; "score" was a seco
 def dump(out: Path, source: Path | None, squad: Path) -> None:
     """Write every answer of both question sets, asked with the rag found in ``source`` (else the installed one)."""
     if source is not None:
-        # The editable install's finder comes before sys.path; without it, rag is imported from ``source``.
-        sys.meta_path[:] = [finder for finder in sys.meta_path if "__editable__" not in repr(finder)]
-        sys.path.insert(0, str(source))
+        use(source)
     import rag
     from rag.evaluation.dataset import read_squad, write_corpus
 
@@ -63,10 +61,7 @@ def _asked(qa, questions: list[str]) -> list[dict]:
 def compare(before: str, squad: Path) -> int:
     with tempfile.TemporaryDirectory(prefix="same-answers-") as work:
         work = Path(work)
-        archive = subprocess.run(["git", "-C", str(ROOT), "archive", before, "rag"], check=True, capture_output=True).stdout
-        with tarfile.open(fileobj=BytesIO(archive)) as tar:
-            tar.extractall(work / "before", filter="data")
-        for name, source in (("before", work / "before"), ("after", None)):
+        for name, source in (("before", unpack(before, work / "before")), ("after", None)):
             command = [sys.executable, __file__, "--dump", str(work / f"{name}.json"), "--squad", str(squad)]
             subprocess.run([*command, *(["--source", str(source)] if source else [])], check=True)
         old = json.loads((work / "before.json").read_text(encoding="utf-8"))

@@ -1,4 +1,4 @@
-"""Corpus management (rag.library): the code behind `rag add`, `rag remove`, `rag list`, the Python
+"""Corpus management (rag.indexing.library): the code behind `rag add`, `rag remove`, `rag list`, the Python
 API and the chat page's library panel."""
 
 from datetime import date
@@ -114,3 +114,14 @@ def test_an_undated_article_is_listed_with_an_inferred_date_and_its_evidence(tmp
     assert cli.main(["list", "--index", str(tmp_path / "index")]) == 0
     out = capsys.readouterr().out
     assert "2023-03-05~" in out and "inferred from the article's text" in out
+
+
+def test_removing_a_pdf_article_deletes_its_file(tmp_path):
+    """A PDF is one article a file, named by the file, like a text file (not a record of a dump)."""
+    from pathlib import Path
+
+    pdf = Path(__file__).parent / "fixtures" / "formats" / "report.pdf"
+    add([pdf], tmp_path / "corpus", tmp_path / "index", CONFIG, HashEmbedder())
+    report = remove(["report"], tmp_path / "corpus", tmp_path / "index", CONFIG)
+    assert report.removed == ("report",) and not (tmp_path / "corpus" / "report.pdf").exists()
+    assert list_articles(tmp_path / "index", config=CONFIG) == []

@@ -1,4 +1,4 @@
-"""Article formats (rag.loaders): dumps, feeds and PDFs, each read by its loader, bad records
+"""Article formats (rag.ingest.loaders): dumps, feeds and PDFs, each read by its loader, bad records
 reported with where they are and skipped."""
 
 import shutil
@@ -119,6 +119,15 @@ def test_a_dump_with_unusual_column_names_is_read_through_field_overrides(tmp_pa
     articles, skipped = read_file(dump, fields={"text": "story_body", "date": "pub_ts"})
     assert skipped == [] and [(a.doc_id, a.date, a.author) for a in articles] == [
         ("odd-x1", date(2024, 2, 1), "Lee"), ("odd-x2", date(2024, 2, 2), "Park, Choi")]
+
+
+def test_a_csv_dump_with_unusual_column_names_is_read_through_field_overrides(tmp_path):
+    dump = tmp_path / "odd.csv"
+    dump.write_text("uid,story_body,pub_ts\nx1,Missiles flew 300 km on Tuesday.,2024-02-01\n")
+    assert read_file(dump)[0] == []
+    articles, skipped = read_file(dump, fields={"text": "story_body", "date": "pub_ts"})
+    assert skipped == [] and [(a.doc_id, a.date, a.text) for a in articles] == [
+        ("odd-x1", date(2024, 2, 1), "Missiles flew 300 km on Tuesday.")]
 
 
 def test_field_overrides_are_kept_in_the_index_for_later_builds(tmp_path):

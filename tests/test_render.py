@@ -112,3 +112,23 @@ def test_remove_article(corpus_dir):
     assert "004_56a94f60d051a7dc" not in {d.doc_id for d in read_corpus(corpus_dir)[0]}
     with pytest.raises(CorpusError, match="no article"):
         remove_article(corpus_dir, "../corpus")
+
+
+def test_an_answer_prints_as_a_person_reads_it_and_its_repr_is_one_short_line():
+    answer = _answer()
+    printed = str(answer).splitlines()
+    assert printed[0] == answer.text and printed[2] == "[1] <b>Title</b> (evil, 2021-03-25)"
+    assert printed[3] == "    \u201cThe missiles flew 450 km.\u201d"
+    assert printed[-1].startswith("(") and "probability right 0.00" in printed[-1]
+    assert repr(answer) == "Answer(text='450 km <img src=x onerror=alert(1)>', probability=0.00, citations=('evil',))"
+    assert TEXT not in repr(answer)  # the passages read are not dumped
+
+
+def test_rag_ask_prints_the_answer_as_str_does(real_index_dir, capsys):
+    from rag import cli, load
+
+    assert cli.main(["ask", "--index", str(real_index_dir), "--reader", "extractive",
+                     "What did Seoul call the launch?"]) == 0
+    printed = capsys.readouterr().out.strip().splitlines()
+    expected = str(load(real_index_dir).ask("What did Seoul call the launch?")).splitlines()
+    assert printed[:-1] == expected[:-1] and "grave provocation" in printed[0]  # the last line holds the timing

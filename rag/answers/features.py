@@ -1,5 +1,5 @@
-"""The named features that rank a candidate span (``Features``) and judge whether the best one answers the
-question (``Evidence``), and how each is computed. Features are general: no question, article or answer is
+"""The named features that rank a candidate span (``rag.types.Features``) and judge whether the best one
+answers the question (``Evidence``), and how each is computed. Features are general: no question, article or answer is
 named anywhere. The learned models (rag.answers.model) keep the names they were fitted on, in this order.
 """
 
@@ -30,7 +30,7 @@ from rag.query import (
     Query,
 )
 from rag.text import content_words, stem_words
-from rag.types import Hit, Sentence, TypedSpan
+from rag.types import Features, Hit, Sentence, TypedSpan
 
 # Words either side of a span whose question terms count in ``window_terms``.
 WINDOW = 6
@@ -51,37 +51,6 @@ TYPE_FIT = {
 # A sentence's fit to a named period, as a feature: outside counts against.
 PERIOD_FIT = {Fit.INSIDE: 1.0, Fit.POSSIBLE: 0.5, Fit.UNDATED: 0.0, Fit.OUTSIDE: -1.0}
 _ORDINAL_WORDS = {1: "first", 2: "second", 3: "third", 4: "fourth", 5: "fifth", -1: "last"}
-
-
-@dataclass(frozen=True)
-class Features:
-    """How well a candidate span fits the question (all in about -1..1)."""
-
-    similarity: float  # the sentence's meaning against the question's (MiniLM cosine)
-    similarity_gap: float  # ... less the best sentence's
-    sentence_terms: float  # weighted share of the question's terms in the sentence
-    passage_terms: float  # ... in the passage and its title
-    names: float  # ... of the question's names and numbers in the passage (1 when it names none)
-    proximity: float  # how close the question's terms stand to the span
-    window_terms: float  # share of the question's terms within WINDOW words of the span
-    type_fit: float  # how well the span's kind answers the asked type (TYPE_FIT)
-    asked_noun: float  # the noun of "which town" beside the span
-    ordinal_fit: float  # for "the second missile": right after "second", or the second of its kind
-    ordinal_conflict: float  # another ordinal right before the span
-    period_fit: float  # the sentence's fit to the named period (PERIOD_FIT); 0 when none is named
-    retrieval_rank: float  # 1 / (1 + the passage's rank)
-    repeats_question: float  # share of the span's words that are the question's
-    length: float  # words, up to 12, over 12
-    is_entity: float  # a named entity or value rather than a plain noun phrase
-    phrase_for_other: float  # a noun phrase for an open question
-    first_in_sentence: float  # the first fitting span of its sentence
-    span_head: float = 0.0  # the span head's score (rag.answers.span_head)
-    span_head_gap: float = 0.0  # ... less the best candidate's
-    span_head_read: float = 0.0  # whether the head read the sentence at all
-
-    def row(self) -> tuple[float, ...]:
-        """The values in FEATURES order, as the ranker reads them."""
-        return tuple(getattr(self, name) for name in FEATURES)
 
 
 FEATURES = tuple(field.name for field in dataclasses.fields(Features))

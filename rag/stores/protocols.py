@@ -42,7 +42,8 @@ class VectorStore(Protocol):
     generation: int
 
     def add(self, keys: np.ndarray, vectors: np.ndarray, days: np.ndarray) -> None:
-        """Store ``vectors`` under ``keys``, with their articles' dates (``day_number``)."""
+        """Store ``vectors`` under ``keys``, with their articles' dates (``day_number``). An update that only
+        removes calls it with no keys (and ``vectors`` of shape (0, 0))."""
         ...
 
     def remove(self, keys: np.ndarray) -> None: ...
