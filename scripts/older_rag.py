@@ -14,7 +14,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def unpack(revision: str, into: Path) -> Path:
     """The ``rag`` package of ``revision``, unpacked under ``into``; returns the folder to import it from."""
-    archive = subprocess.run(["git", "-C", str(ROOT), "archive", revision, "rag"], check=True, capture_output=True).stdout
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", revision, "rag"], check=True,
+                             capture_output=True).stdout
     with tarfile.open(fileobj=BytesIO(archive)) as tar:
         tar.extractall(into, filter="data")
     return into

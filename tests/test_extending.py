@@ -25,7 +25,8 @@ def _extended(tmp_path, module: str, registry: str):
     (copy / module).write_text(files[module], encoding="utf-8")
     source = (copy / "rag" / "registry.py").read_text(encoding="utf-8")
     assert f"{registry} = (\n" in source
-    (copy / "rag" / "registry.py").write_text(source.replace(f"{registry} = (\n", f"{registry} = (\n{lines[registry]}", 1))
+    extended = source.replace(f"{registry} = (\n", f"{registry} = (\n{lines[registry]}", 1)
+    (copy / "rag" / "registry.py").write_text(extended)
     return copy
 
 
@@ -50,7 +51,8 @@ from rag.ingest.corpus import read_corpus
 from rag.ingest.filing import add_article
 documents, skipped = read_corpus({str(corpus)!r})
 added = add_article({str(tmp_path / "other")!r}, {str(corpus / "wire.tsv")!r})  # as `rag add` checks and files it
-print(json.dumps({{"added": added.name, "documents": [[d.doc_id, d.title, d.date.isoformat(), d.text] for d in documents]}}))
+rows = [[d.doc_id, d.title, d.date.isoformat(), d.text] for d in documents]
+print(json.dumps({{"added": added.name, "documents": rows}}))
 """)
     assert found["added"] == "wire.tsv"
     assert found["documents"] == [["wire-a1", "Port strike", "2024-03-04", "Dockers in Busan walked out on Monday."],
