@@ -39,10 +39,11 @@ BACKENDS = [
 ]
 
 
-def milvus_in_slow_lane(backends: list) -> list:
-    """The same backends with Milvus Lite, the slowest to start, left to the slow lane: for tests
-    whose behaviour other tests already check on it in the fast lane, so `pytest` stays quick."""
-    return [pytest.param(p.values[0], id=p.id, marks=pytest.mark.slow if "milvus" in p.id else ()) for p in backends]
+def repeats_in_slow_lane(backends: list) -> list:
+    """The same backends with Milvus Lite (the slowest to start) and approximate FAISS (whose segments,
+    updates and filters are exact FAISS's code) left to the slow lane: for tests whose behaviour other
+    tests already check on them in the fast lane, so `pytest` stays quick."""
+    return [pytest.param(p.values[0], id=p.id, marks=pytest.mark.slow if p.id != "faiss" else ()) for p in backends]
 
 
 def backend_config(backend: tuple[str, str | None]) -> Config:

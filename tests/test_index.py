@@ -15,13 +15,13 @@ from rag.stores.faiss import FAISS_FILE, FaissIVFVectorStore, FaissVectorStore
 from rag.stores.milvus import LITE_FILE
 from rag.stores.protocols import DateFilter
 from rag.stores.sqlite import CHUNKS_FILE
-from tests.conftest import BACKENDS, backend_config, milvus_in_slow_lane
+from tests.conftest import BACKENDS, backend_config, repeats_in_slow_lane
 from tests.fakes import HashEmbedder
 
 
 # Loading, formats and damaged files: Milvus Lite runs these in the slow lane (its updates, searches
 # and filters run in the fast lane in test_updates.py and test_retrieval.py).
-@pytest.fixture(params=milvus_in_slow_lane(BACKENDS))
+@pytest.fixture(params=repeats_in_slow_lane(BACKENDS))
 def fake_config(request):
     return backend_config(request.param)
 

@@ -13,7 +13,7 @@ from rag.pipeline import ABSTENTION, QA
 from rag.query import parse_query
 from rag.retrieval import HybridRetriever
 from rag.types import Answer, Citation
-from tests.conftest import BACKENDS, milvus_in_slow_lane
+from tests.conftest import BACKENDS, repeats_in_slow_lane
 from tests.fakes import HashEmbedder
 
 ARTICLES = {
@@ -28,7 +28,7 @@ CONFIG = Config(embedder="hash-embedder", chunk_tokens=40, chunk_overlap_tokens=
 
 
 # Milvus Lite takes a second to start for each of these tests: on it they run in the slow lane.
-@pytest.fixture(params=milvus_in_slow_lane(BACKENDS))
+@pytest.fixture(params=repeats_in_slow_lane(BACKENDS))
 def index(tmp_path, request):
     corpus = tmp_path / "corpus"
     corpus.mkdir()

@@ -22,7 +22,7 @@ from rag.stores.faiss import FaissVectorStore
 from rag.stores.milvus import MilvusKeywordIndex, MilvusVectorStore
 from rag.stores.sqlite import ChunkStore
 from rag.stores.tantivy import TantivyKeywordIndex
-from tests.conftest import BACKENDS, backend_config, milvus_in_slow_lane
+from tests.conftest import BACKENDS, backend_config, repeats_in_slow_lane
 from tests.fakes import HashEmbedder
 
 NEW_ARTICLE = "date 2024-01-02 A brand new article: the Zorblat satellite reached orbit at 7:40 a.m. on Tuesday.\n"
@@ -30,7 +30,7 @@ ADDED, CHANGED, REMOVED = "005_new", "004_56a94f60d051a7dc", "001_1847a96a2c4d2b
 
 
 # Milvus Lite runs the first test here in the fast lane and the rest in the slow lane.
-@pytest.fixture(params=milvus_in_slow_lane(BACKENDS))
+@pytest.fixture(params=repeats_in_slow_lane(BACKENDS))
 def fake_config(request):
     return backend_config(request.param)
 
