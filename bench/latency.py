@@ -8,9 +8,9 @@ then asks every question `--rounds` times. Reports p50, p95 and max per round be
 timed in the same round (the embedder encoding the question), the p50 of each stage, and the peak
 resident memory. Then runs `rag ask` in fresh processes, beside a fresh Python that imports numpy.
 
-With ``--before REV`` each round is measured for both commits, alternately, each in a process of its own
-over the same index (warm rounds in one process per commit, models loaded once; cold starts one fresh
-process per question asked), so that the machine's drift touches both alike.
+Each round runs in a process of its own that loads the models and asks every question once before it
+is timed. With ``--before REV`` each round is measured for both commits, alternately, over the same
+index (and likewise the cold starts), so that the machine's drift touches both alike.
 """
 
 from __future__ import annotations
@@ -52,7 +52,10 @@ def main() -> None:
     versions = {"today": None}
     if args.before:
         versions = {args.before: unpack(args.before, work / "before"), "today": None}
-    warm_runs = {name: _warm_in_child(source, index_dir, questions, args.rounds) for name, source in versions.items()}
+    warm_runs = {name: None for name in versions}
+    for _ in range(args.rounds):
+        for name, source in versions.items():  # alternately, so that the machine's drift touches both alike
+            warm_runs[name] = _merged(warm_runs[name], _warm_in_child(source, index_dir, questions))
     cold_runs = {name: [] for name in versions}
     for _ in range(args.rounds + 1):  # the first run of each warms the page cache and is not counted
         for name, source in versions.items():
@@ -64,16 +67,27 @@ def main() -> None:
                               + (f" --before {args.before}" if args.before else "") + "`\n\n" + report)
 
 
-def _warm_in_child(source: Path | None, index_dir: Path, questions: list[str], rounds: int) -> dict:
-    code = (f"import json, sys; sys.path.insert(0, {str(REPO)!r}); from bench.latency import warm; "
-            f"print(json.dumps(warm({str(index_dir)!r}, {questions!r}, {rounds})))")
+def _warm_in_child(source: Path | None, index_dir: Path, questions: list[str]) -> dict:
+    code = (f"import json, sys; sys.path.append({str(REPO)!r}); from bench.latency import warm; "
+            f"print(json.dumps(warm({str(index_dir)!r}, {questions!r})))")
     output = subprocess.run(command(source, code), check=True, capture_output=True, text=True).stdout
     return json.loads(output.strip().splitlines()[-1])
 
 
-def warm(index_dir: str, questions: list[str], rounds: int) -> dict:
-    """Load the models once, then ask every question ``rounds`` times: per-round totals, the reference
-    (the embedder encoding the question once), every stage's timings, the load time and peak memory."""
+def _merged(runs: dict | None, run: dict) -> dict:
+    """A round added to the rounds so far."""
+    if runs is None:
+        return run
+    stages = {stage: runs["stages"][stage] + ms for stage, ms in run["stages"].items()}
+    return {**run, "totals": runs["totals"] + run["totals"], "references": runs["references"] + run["references"],
+            "stages": stages, "load_s": max(runs["load_s"], run["load_s"]),
+            "peak_mib": max(runs["peak_mib"], run["peak_mib"])}
+
+
+def warm(index_dir: str, questions: list[str], rounds: int = 1) -> dict:
+    """Load the models, ask every question once unmeasured (a process's first questions open files and
+    warm caches), then ``rounds`` times: per-round totals, the reference (the embedder encoding the
+    question once), every stage's timings, the load time and peak memory."""
     from rag.config import Config
     from rag.pipeline import QA, load
 
@@ -81,6 +95,8 @@ def warm(index_dir: str, questions: list[str], rounds: int) -> dict:
     qa = load(index_dir, Config(reader="extractive"))
     qa = qa.warm_up() if hasattr(QA, "warm_up") else qa.load()  # the name before the restructuring
     loaded = time.perf_counter() - started
+    for question in questions:
+        qa.ask(question)
     totals, references, stages = [], [], {}
     for _ in range(rounds):
         totals.append([]), references.append([])
@@ -124,7 +140,8 @@ def _report(questions: list[str], built: float, warm_runs: dict, cold_runs: dict
         f"Python {platform.python_version()}. {len(questions)} questions from `sample_questions.txt` or as given, "
         f"extractive reader, top-k {warm_runs['today']['top_k']}.", "",
         f"- index build of corpus/ (`rag index`, model load included): {built:.1f} s",
-        *[f"- loading index and models ({name}): {warm_runs[name]['load_s']:.1f} s" for name in names], "",
+        *[f"- loading index and models ({name}), the slowest of the rounds: {warm_runs[name]['load_s']:.1f} s"
+          for name in names], "",
         "The reference column is the embedder encoding the same question once, timed in the same round:",
         "a machine that is busier or slower moves both.", "",
         "| code | round | p50 ms | p95 ms | max ms | mean ms | reference: embed the question, p50 ms |",

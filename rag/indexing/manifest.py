@@ -12,7 +12,6 @@ import json
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
 
 from rag.config import Config
@@ -178,6 +177,8 @@ def _now() -> str:
 
 
 def _library_versions() -> dict[str, str]:
+    from importlib import metadata  # only a build needs it: opening an index stays quick
+
     versions = {}
     for name in _LIBRARIES:
         try:

@@ -25,7 +25,6 @@ import os
 import sys
 import warnings
 from functools import lru_cache
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import numpy as np
@@ -132,6 +131,8 @@ def cache_dir() -> Path:
 
 
 def export_path(model_dir: str | Path, precision: str) -> Path:
+    from importlib.metadata import PackageNotFoundError, version  # when an export is first looked for, not at import
+
     versions = []
     for package in _VERSIONED:
         try:
