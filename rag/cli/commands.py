@@ -40,20 +40,17 @@ def index(args) -> int:
 
 def add(args) -> int:
     from rag.indexing import library
-    from rag.indexing.lock import writing
 
     config = from_env().replace(record_fields=tuple(args.fields) if args.fields else None)
-    with writing(args.index, wait=not args.no_wait):
-        report = library.add(args.paths, args.corpus, args.index, config, progress=not args.quiet and not args.json)
+    report = library.add(args.paths, args.corpus, args.index, config, progress=not args.quiet and not args.json,
+                         wait=not args.no_wait)
     return _report_change([*report.added, *report.changed], report, "Added", args)
 
 
 def remove(args) -> int:
     from rag.indexing import library
-    from rag.indexing.lock import writing
 
-    with writing(args.index, wait=not args.no_wait):
-        report = library.remove(args.doc_ids, args.corpus, args.index, from_env())
+    report = library.remove(args.doc_ids, args.corpus, args.index, from_env(), wait=not args.no_wait)
     return _report_change(list(report.removed), report, "Removed", args)
 
 

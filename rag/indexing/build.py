@@ -38,15 +38,15 @@ def build_index(corpus_dir: str | Path, index_dir: str | Path, config: Config | 
         rebuild = rebuild or older_format(index_dir)
         rebuilding = rebuild and exists(index_dir)
         previous = None if rebuild or not exists(index_dir) else open_index(index_dir, config)
+        embedder = embedder or make_embedder(config.embedder)
         try:
             plan = Plan.of(documents, previous.store.content_hashes() if previous else {})
             in_place = previous is not None and not compact and fits_update(previous, config)
             if in_place:
                 embedded, total = write_update(previous, list(plan.fresh), [*plan.removed, *plan.changed],
-                                               config, embedder or make_embedder(config.embedder), progress)
+                                               config, embedder, progress)
             else:
-                embedded, total = write_whole(previous, plan, index_dir, config,
-                                              embedder or make_embedder(config.embedder), progress)
+                embedded, total = write_whole(previous, plan, index_dir, config, embedder, progress)
         finally:
             if previous is not None:
                 previous.close()

@@ -49,11 +49,12 @@ class Listing:
 
 def add(paths: list[str | Path], corpus_dir: str | Path = "corpus", index_dir: str | Path = "index",
         config: Config | None = None, embedder=None, progress: bool = False,
-        max_bytes: int | None = None) -> IndexReport:
+        max_bytes: int | None = None, wait: bool = True) -> IndexReport:
     """Copy the article files in ``paths`` (files or folders; articles, dumps, feeds, PDFs) into the
     corpus and index their articles. A file or record that cannot be read is reported in ``skipped``
-    and the rest go ahead; ``max_bytes`` refuses larger files (the chat page's upload limit)."""
-    with writing(index_dir):
+    and the rest go ahead; ``max_bytes`` refuses larger files (the chat page's upload limit). Waits for
+    another writer of the index unless ``wait`` is False (IndexBusyError)."""
+    with writing(index_dir, wait=wait):
         return _add(paths, Path(corpus_dir), Path(index_dir), config or Config(), embedder, progress, max_bytes)
 
 
@@ -84,11 +85,11 @@ def _add(paths: list[str | Path], corpus_dir: Path, index_dir: Path, config: Con
 
 
 def remove(doc_ids: list[str], corpus_dir: str | Path = "corpus", index_dir: str | Path = "index",
-           config: Config | None = None) -> IndexReport:
+           config: Config | None = None, wait: bool = True) -> IndexReport:
     """Delete the articles ``doc_ids`` from the corpus and the index; an unknown doc id is an error
-    and removes nothing."""
+    and removes nothing. Waits for another writer of the index unless ``wait`` is False (IndexBusyError)."""
     config = config or Config()
-    with writing(index_dir):
+    with writing(index_dir, wait=wait):
         index = open_index(index_dir, config)
         try:
             return _remove(index, doc_ids, corpus_dir, config)

@@ -18,6 +18,8 @@ from typing import Protocol
 
 import numpy as np
 
+from rag.config import Config
+
 
 @dataclass(frozen=True)
 class DateFilter:
@@ -40,6 +42,22 @@ def day_number(day: date | None) -> int:
 class VectorStore(Protocol):
     name: str  # the backend, as the index manifest records it (rag.registry.VECTOR_STORES)
     generation: int
+    default_keywords: str  # the keyword store a full write puts beside it unless --keywords names one
+
+    @classmethod
+    def create(cls, location: str, directory: Path, dimension: int, config: Config) -> VectorStore:
+        """An empty store for a full write of the index in ``directory``, as the --store value ``location`` asks."""
+        ...
+
+    @classmethod
+    def open(cls, directory: Path, entry: dict, generation: int, hidden: np.ndarray) -> VectorStore:
+        """The store a manifest's ``backends`` entry (what ``commit`` returned) names, at ``generation``."""
+        ...
+
+    @staticmethod
+    def location(entry: dict) -> str:
+        """The --store value that makes this kind of store again, from a manifest's ``backends`` entry."""
+        ...
 
     def add(self, keys: np.ndarray, vectors: np.ndarray, days: np.ndarray) -> None:
         """Store ``vectors`` under ``keys``, with their articles' dates (``day_number``). An update that only
@@ -79,6 +97,17 @@ class KeywordStore(Protocol):
     generation: int
     hidden: np.ndarray
 
+    @classmethod
+    def create(cls, directory: Path, vectors: VectorStore) -> KeywordStore:
+        """An empty keyword store for a full write of the index in ``directory``, beside ``vectors``."""
+        ...
+
+    @classmethod
+    def open(cls, directory: Path, entry: dict, vectors: VectorStore, generation: int,
+             hidden: np.ndarray) -> KeywordStore:
+        """The store a manifest's ``backends`` entry names, at ``generation``, beside ``vectors``."""
+        ...
+
     def add(self, keys: np.ndarray, texts: list[str], days: np.ndarray) -> None: ...
 
     def remove(self, keys: np.ndarray) -> None: ...
@@ -99,32 +128,3 @@ class KeywordStore(Protocol):
 
     def __len__(self) -> int: ...
 
-
-class ChunkReader(Protocol):
-    """What answering reads of the chunk store (rag.stores.sqlite.ChunkStore), at one generation."""
-
-    def chunks(self, keys: list[int]) -> list: ...  # the Chunks of ``keys``, in that order
-
-    def articles(self, doc_ids: set[str]) -> dict:
-        """doc_id -> (title, date, date evidence), without reading the articles' text."""
-        ...
-
-    def event_dates(self, doc_ids: set[str]) -> dict:
-        """doc_id -> (sentence start, EventDate) of every date the articles talk about."""
-        ...
-
-    def duplicates(self, doc_ids: set[str] | None = None) -> dict:
-        """doc_id -> the doc ids of its near-duplicates, for articles that have any."""
-        ...
-
-    def sentences_in(self, chunks: list) -> dict:
-        """chunk_id -> the Sentences the chunk overlaps, with their typed spans and vectors."""
-        ...
-
-    def keys_dated(self, since: date | None, until: date | None) -> np.ndarray:
-        """Keys of the chunks of articles dated within [since, until]."""
-        ...
-
-    def keys_with_events(self, since: date | None, until: date | None) -> np.ndarray:
-        """Keys of the chunks that talk about a date within [since, until]."""
-        ...
