@@ -6,7 +6,7 @@ from datetime import date
 from html.parser import HTMLParser
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from rag.dates import event_dates, find_period, inferred_date
@@ -28,6 +28,8 @@ FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCh
 
 @FAST
 @given(TEXT)
+@example("\u266c")  # a lone symbol, which pysbd returns no sentence for
+@example("Hi. \u266c Bye.")  # ... nor for what follows it
 def test_sentences_are_ordered_trimmed_spans_inside_the_text(text):
     spans = sentence_spans(text)
     for (start, end), following in zip(spans, spans[1:] + [(len(text), len(text))]):

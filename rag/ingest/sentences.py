@@ -38,15 +38,16 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
             block = paragraph[block_start:block_end]
             if not block.strip():
                 continue
-            search_from = 0
-            for piece in _segmenter().segment(block):
-                local = block.find(piece, search_from)
-                if local < 0:  # pysbd changed the text: keep the rest of the block as one sentence
-                    local, piece = search_from, block[search_from:]
-                search_from = local + len(piece)
-                start, end = _trim(text, offset + block_start + local, offset + block_start + search_from)
-                if start < end:
-                    spans.append((start, end))
+            # Each sentence runs from where the last one ended, so that what pysbd leaves out ("Hi. ♬ Bye."
+            # comes back as "Hi. " alone) stays in a sentence; a piece it changed takes the rest of the block.
+            done = 0
+            for piece in [*_segmenter().segment(block), None]:
+                found = -1 if piece is None else block.find(piece, done)
+                end = len(block) if found < 0 else found + len(piece)
+                start, stop = _trim(text, offset + block_start + done, offset + block_start + end)
+                if start < stop:
+                    spans.append((start, stop))
+                done = end
     return spans
 
 
