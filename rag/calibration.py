@@ -23,7 +23,7 @@ from rag.answers.features import EVIDENCE, FEATURES
 from rag.answers.model import AnswerModels, LogisticModel
 from rag.answers.span_head import head_path, train_head
 from rag.config import Config
-from rag.evaluation.dataset import EvalQuestion, read_questions, read_squad, write_corpus
+from rag.evaluation.dataset import EvalQuestion, question_corpus, read_questions, read_squad, write_corpus
 from rag.evaluation.metrics import best_f1, strictly_right
 from rag.indexing.build import build_index
 from rag.indexing.index import open_index
@@ -140,11 +140,12 @@ def answer_sentences(squad_path: Path) -> list[tuple[str, str, int, int]]:
     return found
 
 
-def train(squad_path: Path, eval_set: Path | None, corpus_dir: Path, workdir: Path, config: Config, out: Path,
-          progress: bool = True) -> AnswerModels:
+def train(squad_path: Path, eval_sets: list[Path], workdir: Path, config: Config, out: Path,
+          corpus_dir: Path | None = None, progress: bool = True) -> AnswerModels:
     """Train the span head on the SQuAD answer sentences (saved beside ``out``); index the SQuAD
     training paragraphs, ask their questions open and with the gold withheld, add the training
-    split of ``eval_set`` over ``corpus_dir``, and fit the ranker and answerability models."""
+    split of each of ``eval_sets`` over its corpus (``corpus_dir``, or the one beside it), and fit the
+    ranker and answerability models."""
     embedder = make_embedder(config.embedder)
     span_head = train_head(config.embedder, answer_sentences(squad_path), head_path(out), progress=progress)
     paragraphs, squad_questions = read_squad(squad_path)
@@ -158,10 +159,12 @@ def train(squad_path: Path, eval_set: Path | None, corpus_dir: Path, workdir: Pa
     examples += collect(answerable, retriever, embedder, span_head, config.top_k, True, "squad", progress)
     trained_on = {"squad": squad_path.name, "squad_questions": len(squad_questions)}
 
-    if eval_set is not None:
+    for number, eval_set in enumerate(eval_sets):
         own = [q for q in read_questions(eval_set)[0] if q.split == "train"]
-        build_index(corpus_dir, workdir / "own-index", config, embedder, progress=progress)
-        own_retriever = HybridRetriever(open_index(workdir / "own-index", config), embedder, config)
+        index_dir = workdir / f"own-index-{number}"
+        build_index(question_corpus(eval_set, corpus_dir), index_dir, config, embedder, progress=progress)
+        own_retriever = HybridRetriever(open_index(index_dir, config), embedder, config)
         examples += collect(own, own_retriever, embedder, span_head, config.top_k, False, "news", progress)
-        trained_on.update({"eval_set": eval_set.name, "eval_train_questions": len(own)})
+        trained_on.setdefault("eval_train_questions", {})[str(eval_set)] = len(own)
     return fit(examples, span_head, trained_on)
+

@@ -1,6 +1,8 @@
 """The evaluation harness end to end on a tiny set, and the accuracy floor on the real eval set."""
 
 import json
+import re
+
 
 import pytest
 
@@ -90,6 +92,56 @@ def test_the_eval_set_is_well_formed():
         assert any(a.replace("’", "'") in texts for a in question.answers), question.id
 
 
+NEWS = REPO / "eval/news/news-questions.jsonl"
+NEWS_KINDS = {"duration", "role", "cause", "money", "quantity", "relative", "date", "place", "organisation", "which",
+              "multipart"}
+
+
+def test_the_news_question_set_is_well_formed_and_follows_its_split_rule():
+    """At least 80 questions over at least 20 articles of every corpus format, each tagged with its kind,
+    15 or more unanswerable; the split was fixed before any tuning: questions about an even-numbered
+    article (and even-numbered unanswerable ones) are held out."""
+    from rag.ingest.corpus import read_corpus
+
+    questions, skipped = read_questions(NEWS)
+    documents = {d.doc_id: d for d in read_corpus(NEWS.parent / "corpus")[0]}
+    assert skipped == [] and len(questions) >= 80 and len({q.id for q in questions}) == len(questions)
+    assert len(documents) >= 20 and {d.path.split(":")[0].rsplit(".", 1)[1] for d in documents.values()} == {
+        "txt", "jsonl", "rss", "html"}
+    assert {q.type for q in questions if q.answerable} == NEWS_KINDS
+    assert sum(not q.answerable for q in questions) >= 15
+    for question in questions:
+        number = int(re.search(r"n(\d\d)", question.doc_ids[0]).group(1)) if question.answerable else int(
+            question.id[-2:])
+        assert question.split == ("test" if number % 2 == 0 else "train"), question.id
+        for doc_id in question.doc_ids:  # an accepted answer is really in its gold article
+            assert any(answer in documents[doc_id].text for answer in question.answers), question.id
+    for question in filter(lambda q: not q.answerable, questions):  # a near miss: its words are the corpus's
+        words = set(re.findall(r"[A-Z][a-z]+", question.question[1:]))
+        assert words and all(any(w in d.text or w in d.title for d in documents.values()) for w in words), question.id
+
+
+def test_without_gold_articles_any_citation_counts_and_the_report_says_so(tmp_path):
+    from rag.evaluation.report import markdown
+
+    results = [_result(["Busan"], "Busan", cited=["d7"], gold=()), _result(["Busan"], "Busan", cited=(), gold=()),
+               _result(["Busan"], "Busan", cited=["d2"])]
+    assert [r.strictly_correct() for r in results] == [True, False, False]
+    summary = summarise(results)
+    assert summary.without_gold_articles == 2 and summary.strict_accuracy == pytest.approx(1 / 3)
+    assert summary.citations["precision"] == 0.0  # only the question naming a gold article is judged
+    assert "2 answerable questions name no gold article: for them any citation counts" in markdown(
+        {"mine": summary}, {})
+
+
+def test_a_question_set_is_about_the_corpus_beside_it(tmp_path):
+    from rag.evaluation.dataset import PROJECT_CORPUS, question_corpus
+
+    assert question_corpus(NEWS) == NEWS.parent / "corpus"
+    assert question_corpus(REPO / "eval/questions.jsonl") == PROJECT_CORPUS
+    assert question_corpus(NEWS, tmp_path) == tmp_path  # --corpus wins
+
+
 SQUAD = REPO.parent / "shared/bench/squad2-dev-subset.json"
 
 
@@ -136,7 +188,23 @@ def test_rag_eval_writes_report_json_and_charts_and_enforces_the_floor(tmp_path,
     assert "## tiny" in (tmp_path / "out" / "report.md").read_text()
 
 
-def test_accuracy_floor_on_the_held_out_eval_split(real_index_dir, real_embedder):
+def test_rag_eval_of_a_users_own_file_and_corpus(tmp_path, monkeypatch, capsys):
+    """A question file with only questions and answers, a corpus folder beside it: rag eval indexes that
+    corpus for the run and counts any citation, saying so."""
+    monkeypatch.setenv("RAG_READER", "extractive")
+    (tmp_path / "corpus").mkdir()
+    article = "003_d7b843a5570d7940.txt"
+    (tmp_path / "corpus" / article).write_text((CORPUS / article).read_text())
+    (tmp_path / "mine.jsonl").write_text(json.dumps({"question": "Where is the Nimitz due to dock?",
+                                                     "answers": ["Busan"]}) + "\n")
+    assert cli.main(["eval", str(tmp_path / "mine.jsonl"), "--out", str(tmp_path / "out"), "--quiet", "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)["sets"]["mine"]
+    assert summary["strict_accuracy"] == 1.0 and summary["without_gold_articles"] == 1
+    assert not (tmp_path / "index").exists() and not (REPO / "index" / "mine").exists()
+
+
+def test_accuracy_floor_on_the_held_out_eval_split(
+real_index_dir, real_embedder):
     """The quality gate: the default offline reader must not fall below the measured floor, on
     questions calibration never saw."""
     questions = [q for q in read_questions(REPO / "eval/questions.jsonl")[0] if q.split == "test"]

@@ -104,8 +104,12 @@ def _eval(commands) -> None:
     evaluate.add_argument("--squad", help="a SQuAD 2.0 JSON file, evaluated over a temporary index of its paragraphs")
     evaluate.add_argument("--calibrate", metavar="FILE",
                           help="first choose the abstention threshold that maximises accuracy on FILE, then use it")
-    evaluate.add_argument("--index", default="index", help="index of the corpus the question set is about")
-    evaluate.add_argument("--corpus", default="corpus", help="corpus to build that index from if it is missing")
+    evaluate.add_argument("--corpus", help="corpus the question set is about (default: the corpus/ folder beside "
+                                           "the question file if there is one, else corpus/)")
+    evaluate.add_argument("--index", help="index of that corpus (default: index/ for corpus/, a temporary one for "
+                                          "another corpus)")
+
+
     _reader_options(evaluate)
     evaluate.add_argument("--top-k", type=int, help="passages per question (default: 5)")
     evaluate.add_argument("--abstain-threshold", type=float, metavar="X",
@@ -123,9 +127,12 @@ def _calibrate(commands) -> None:
         "calibrate", help="fit the answer ranker and answerability model on SQuAD training data and an eval split")
     calibrate.add_argument("--squad", default="../shared/bench/squad2-train-10-articles.json",
                            help="SQuAD 2.0 training file (default: ../shared/bench/squad2-train-10-articles.json)")
-    calibrate.add_argument("--eval-set", default="eval/questions.jsonl",
-                           help="question set whose split=train questions are also learned from ('' for none)")
-    calibrate.add_argument("--corpus", default="corpus", help="corpus the eval set is about (default: corpus)")
+    calibrate.add_argument("--eval-set", action="append", metavar="FILE",
+                           help="question set whose split=train questions are also learned from; repeatable "
+                                "(default: eval/questions.jsonl and eval/news/news-questions.jsonl; '' for none)")
+    calibrate.add_argument("--corpus", help="corpus the eval sets are about (default: the corpus/ folder beside "
+                                            "each file if there is one, else corpus/)")
+
     calibrate.add_argument("--out", help="where to write the weights (default: the package's rag/answers/weights.json)")
     calibrate.add_argument("--json", action="store_true", help="print what was fitted as JSON")
     calibrate.add_argument("--quiet", action="store_true", help="no progress bars")

@@ -128,8 +128,10 @@ def evaluate(args) -> int:
     paths = [args.file or "eval/questions.jsonl"] if args.file or not args.squad else []
     paths += [args.squad] if args.squad else []
     with tempfile.TemporaryDirectory(prefix="rag-eval-") as workdir:
-        evaluation = run(paths, config, Path(args.out), Path(workdir), Path(args.index), Path(args.corpus),
-                         calibrate_on=args.calibrate, progress=not args.quiet, split=args.split)
+        evaluation = run(paths, config, Path(args.out), Path(workdir), args.index and Path(args.index),
+                         args.corpus and Path(args.corpus), calibrate_on=args.calibrate, progress=not args.quiet,
+                         split=args.split)
+
     for skipped in evaluation.skipped:
         print(f"rag: warning: {skipped}", file=sys.stderr)
     calibration = evaluation.calibration
@@ -142,6 +144,13 @@ def evaluate(args) -> int:
                   f"(accuracy there {calibration['accuracy']:.3f}, {calibration['answered']} answered)")
         for name, summary in evaluation.summaries.items():
             print(_summary_line(name, summary))
+            kinds = summary.by_type.items()
+            print("  strict accuracy by kind: " + ", ".join(
+                f"{kind} {group['strict_accuracy']:.2f} ({group['questions']})" for kind, group in kinds))
+            if summary.without_gold_articles:
+                print(f"  {summary.without_gold_articles} answerable questions name no gold article: any citation "
+                      "counted for them")
+
         print(f"Report: {Path(args.out) / 'report.md'}")
     below = [name for name, s in evaluation.summaries.items()
              if args.min_accuracy is not None and s.strict_accuracy < args.min_accuracy]
@@ -151,7 +160,12 @@ def evaluate(args) -> int:
     return 1 if below else 0
 
 
+# The question sets whose train splits `rag calibrate` learns from, each about the corpus beside it or corpus/.
+DEFAULT_EVAL_SETS = ("eval/questions.jsonl", "eval/news/news-questions.jsonl")
+
+
 def calibrate(args) -> int:
+
     import tempfile
     from pathlib import Path
 
@@ -161,10 +175,12 @@ def calibrate(args) -> int:
     squad = Path(args.squad)
     if not squad.is_file():
         raise RagError(f"SQuAD training file {squad} not found; pass --squad PATH (the repo's ../shared/bench has one)")
-    eval_set = Path(args.eval_set) if args.eval_set else None
+    eval_sets = [Path(name) for name in args.eval_set or DEFAULT_EVAL_SETS if name]
     out = Path(args.out) if args.out else DEFAULT_WEIGHTS
     with tempfile.TemporaryDirectory(prefix="rag-calibrate-") as workdir:
-        models = train(squad, eval_set, Path(args.corpus), Path(workdir), from_env(), out, progress=not args.quiet)
+        models = train(squad, eval_sets, Path(workdir), from_env(), out, args.corpus and Path(args.corpus),
+                       progress=not args.quiet)
+
     models.save(out)
     if args.json:
         print(json.dumps({"weights": str(out), "trained_on": models.trained_on}, indent=2))

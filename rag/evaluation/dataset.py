@@ -18,6 +18,8 @@ from rag.errors import CorpusError
 from rag.types import Skipped
 
 UNANSWERABLE = "unanswerable"
+# The project's corpus and index, which a question set is about unless it brings a corpus of its own.
+PROJECT_CORPUS, PROJECT_INDEX = Path("corpus"), Path("index")
 
 
 @dataclass(frozen=True)
@@ -74,7 +76,16 @@ def read_questions(path: str | Path) -> tuple[list[EvalQuestion], list[Skipped]]
     return questions, skipped
 
 
-def read_squad(path: str | Path) -> tuple[dict[str, str], list[EvalQuestion]]:
+def question_corpus(path: str | Path, corpus_dir: str | Path | None = None) -> Path:
+    """The corpus a question set is about: ``corpus_dir`` when given, else the ``corpus/`` folder beside
+    the question file when there is one (eval/news/news-questions.jsonl is about eval/news/corpus), else the
+    project's corpus."""
+    beside = Path(path).parent / "corpus"
+    return Path(corpus_dir) if corpus_dir else beside if beside.is_dir() else PROJECT_CORPUS
+
+
+def read_squad(
+path: str | Path) -> tuple[dict[str, str], list[EvalQuestion]]:
     """(doc_id -> paragraph text, questions) from a SQuAD 2.0 JSON file."""
     from rag.query import answer_type as question_type
 

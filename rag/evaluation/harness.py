@@ -39,8 +39,8 @@ class QuestionResult:
 
     def correct_and_cited(self, threshold: float | None = None) -> bool:
         """As ``correct``, and for answerable questions a gold document is cited too."""
-        cites_gold = not self.question.answerable or bool(set(self.cited_doc_ids) & set(self.question.doc_ids))
-        return self.correct(threshold) and cites_gold
+        cited = not self.question.answerable or metrics.cites_gold(self.cited_doc_ids, self.question.doc_ids)
+        return self.correct(threshold) and cited
 
     def strictly_correct(self, threshold: float | None = None) -> bool:
         """As ``correct_and_cited``, and a short answer (metrics.strictly_right)."""
@@ -58,6 +58,9 @@ class Summary:
     answerable: int
     unanswerable: int
     strict_accuracy: float  # contains a gold answer, at most 15 words, cites a gold article
+    # Answerable questions that name no gold article: any citation counts for them, and they are left
+    # out of the retrieval and citation-precision figures.
+    without_gold_articles: int
     accuracy: float  # contains a gold answer (unanswerable: withheld)
     accuracy_with_citation: float
     answerable_accuracy: float
@@ -112,18 +115,21 @@ def summarise(results: list[QuestionResult], threshold: float | None = None) -> 
     answerable = [r for r in results if r.question.answerable]
     unanswerable = [r for r in results if not r.question.answerable]
     answered = [r for r in answerable if not r.withheld(threshold)]
+    with_gold = [r for r in answerable if r.question.doc_ids]
     withheld_unanswerable = sum(r.withheld(threshold) for r in unanswerable)
     withheld_answerable = sum(r.withheld(threshold) for r in answerable)
     precision, recall, f1 = metrics.precision_recall_f1(
         withheld_unanswerable, withheld_answerable, len(unanswerable) - withheld_unanswerable
     )
-    cited = [p for r in answered if (p := metrics.citation_precision(r.cited_doc_ids, r.question.doc_ids)) is not None]
+    cited = [p for r in answered if r.question.doc_ids
+             and (p := metrics.citation_precision(r.cited_doc_ids, r.question.doc_ids)) is not None]
     latencies = [r.latency_ms for r in results]
     return Summary(
         questions=len(results),
         answerable=len(answerable),
         unanswerable=len(unanswerable),
         strict_accuracy=metrics.mean([r.strictly_correct(threshold) for r in results]),
+        without_gold_articles=len(answerable) - len(with_gold),
         accuracy=metrics.mean([r.correct(threshold) for r in results]),
         accuracy_with_citation=metrics.mean([r.correct_and_cited(threshold) for r in results]),
         answerable_accuracy=metrics.mean([r.correct(threshold) for r in answerable]),
@@ -131,14 +137,15 @@ def summarise(results: list[QuestionResult], threshold: float | None = None) -> 
         f1=metrics.mean([_f1(r, threshold) for r in results]),
         retrieval={
             **{f"recall@{k}": metrics.mean([metrics.recall_at_k(r.retrieved_doc_ids, r.question.doc_ids, k)
-                                            for r in answerable]) for k in (1, 3, 5)},
-            "mrr": metrics.mean([metrics.reciprocal_rank(r.retrieved_doc_ids, r.question.doc_ids) for r in answerable]),
+                                            for r in with_gold]) for k in (1, 3, 5)},
+            "mrr": metrics.mean([metrics.reciprocal_rank(r.retrieved_doc_ids, r.question.doc_ids) for r in with_gold]),
         },
         citations={
             "precision": metrics.mean(cited),
-            "recall": metrics.mean([bool(set(r.cited_doc_ids) & set(r.question.doc_ids)) and not r.withheld(threshold)
-                                    for r in answerable]),
+            "recall": metrics.mean([metrics.cites_gold(r.cited_doc_ids, r.question.doc_ids)
+                                    and not r.withheld(threshold) for r in answerable]),
         },
+
         abstention={
             "precision": precision, "recall": recall, "f1": f1,
             "wrongly_withheld": withheld_answerable / len(answerable) if answerable else 0.0,

@@ -23,9 +23,16 @@ STRICT_MAX_WORDS = 15
 
 
 def strictly_right(answer: str, accepted: Sequence[str], cited: Sequence[str], gold: Sequence[str]) -> bool:
-    """Contains an accepted answer, is at most STRICT_MAX_WORDS words, and cites a gold document."""
+    """Contains an accepted answer, is at most STRICT_MAX_WORDS words, and cites a gold document (any
+    document when the question names none: a user's own question file may give answers only)."""
     short = len(answer.split()) <= STRICT_MAX_WORDS
-    return contains_answer(answer, accepted) and short and bool(set(cited) & set(gold))
+    return contains_answer(answer, accepted) and short and cites_gold(cited, gold)
+
+
+def cites_gold(cited: Sequence[str], gold: Sequence[str]) -> bool:
+    """Whether a gold document is cited; with no gold documents named, whether anything is."""
+    return bool(set(cited) & set(gold)) if gold else bool(cited)
+
 
 
 def exact_match(answer: str, accepted: Sequence[str]) -> float:

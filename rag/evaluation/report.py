@@ -36,6 +36,8 @@ def markdown(summaries: dict[str, Summary], settings: dict) -> str:
         lines += [
             f"## {name}", "",
             f"{s.questions} questions ({s.answerable} answerable, {s.unanswerable} unanswerable).", "",
+            *([f"{s.without_gold_articles} answerable questions name no gold article: for them any citation "
+               "counts, and retrieval and citation precision leave them out.", ""] if s.without_gold_articles else []),
             "| metric | value |", "| --- | --- |",
             f"| strict accuracy (contains gold, at most 15 words, cites a gold article) | {s.strict_accuracy:.3f} |",
             f"| answer accuracy (contains gold) | {s.accuracy:.3f} |",
@@ -48,7 +50,8 @@ def markdown(summaries: dict[str, Summary], settings: dict) -> str:
             f"| abstention precision / recall / F1 | {a['precision']:.3f} / {a['recall']:.3f} / {a['f1']:.3f} |",
             f"| answerable questions wrongly withheld | {a['wrongly_withheld']:.3f} |",
             f"| latency p50 / p95 / max (ms) | {t['p50']:.0f} / {t['p95']:.0f} / {t['max']:.0f} |",
-            "", "| type | questions | strict accuracy | accuracy |", "| --- | --- | --- | --- |",
+            "", "| kind (the question's type) | questions | strict accuracy | accuracy |", "| --- | --- | --- | --- |",
+
             *[f"| {kind} | {g['questions']} | {g['strict_accuracy']:.3f} | {g['accuracy']:.3f} |"
               for kind, g in s.by_type.items()],
             "", f"![accuracy by type]({_slug(name)}-accuracy-by-type.png) ![latency]({_slug(name)}-latency.png)", "",

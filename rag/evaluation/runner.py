@@ -6,7 +6,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rag.config import Config
-from rag.evaluation.dataset import EvalQuestion, is_squad, read_questions, read_squad, write_corpus
+from rag.evaluation.dataset import (
+    PROJECT_CORPUS,
+    PROJECT_INDEX,
+    EvalQuestion,
+    is_squad,
+    question_corpus,
+    read_questions,
+    read_squad,
+    write_corpus,
+)
 from rag.evaluation.harness import QuestionResult, Summary, ask_all, calibrate, evaluate, sweep
 from rag.evaluation.report import write_outputs
 from rag.indexing.build import build_index
@@ -32,9 +41,12 @@ class Evaluation:
     skipped: list[Skipped]
 
 
-def open_set(path: str | Path, config: Config, workdir: Path, index_dir: Path, corpus_dir: Path,
+def open_set(path: str | Path, config: Config, workdir: Path, index_dir: Path | None, corpus_dir: Path | None,
              progress: bool, split: str = "all") -> QuestionSet:
-    """A SQuAD file gets its own temporary index of its paragraphs; a JSON lines set uses the project index."""
+    """A SQuAD file gets its own temporary index of its paragraphs. A JSON lines set is about
+    ``corpus_dir``, or the corpus beside it (rag.evaluation.dataset.question_corpus): the project's is
+    read through ``index_dir`` (default index/, built if missing), another through ``index_dir`` when
+    given, else a temporary index of it."""
     path = Path(path)
     if is_squad(path):
         paragraphs, questions = read_squad(path)
@@ -43,12 +55,16 @@ def open_set(path: str | Path, config: Config, workdir: Path, index_dir: Path, c
         return QuestionSet(path.stem, questions, load(workdir / path.stem / "index", config))
     questions, skipped = read_questions(path)
     questions = [q for q in questions if split == "all" or q.split == split]
+    corpus = question_corpus(path, corpus_dir)
+    own_corpus = corpus.resolve() != PROJECT_CORPUS.resolve()
+    index_dir = index_dir or (workdir / path.stem / "index" if own_corpus else PROJECT_INDEX)
     if not exists(index_dir):
-        build_index(corpus_dir, index_dir, config, progress=progress)
+        build_index(corpus, index_dir, config, progress=progress)
     return QuestionSet(path.stem, questions, load(index_dir, config), skipped)
 
 
-def run(paths: list[str], config: Config, out_dir: Path, workdir: Path, index_dir: Path, corpus_dir: Path,
+def run(paths: list[str], config: Config, out_dir: Path, workdir: Path, index_dir: Path | None, corpus_dir: Path | None,
+
         calibrate_on: str | None = None, progress: bool = True, split: str = "all") -> Evaluation:
     skipped: list[Skipped] = []
     calibration = None
