@@ -18,6 +18,7 @@ from rag.indexing.manifest import exists
 from rag.indexing.plan import IndexReport
 from rag.ingest.corpus import corpus_files
 from rag.pipeline import QA, load
+from rag.readers import with_model
 from rag.stores.backends import location_of
 
 UPLOAD_LIMIT = 5_000_000  # bytes per uploaded file: larger dumps go in through `rag add`
@@ -45,7 +46,10 @@ class Archive:
                 self._qas = {(self.config.reader, ""): load(self.index_dir, self.config).warm_up()}
             if key not in self._qas:
                 shared = next(iter(self._qas.values()))
-                self._qas[key] = shared.using(reader=reader, seq2seq_model=model or None).warm_up()
+                chosen = with_model(shared.config, reader, model or None)
+                self._qas[key] = shared.using(reader=chosen.reader, seq2seq_model=chosen.seq2seq_model,
+                                              qa_model=chosen.qa_model).warm_up()
+
             return self._qas[key]
 
     def has_index(self) -> bool:

@@ -41,9 +41,16 @@ class Config:
     candidates: int = 30
     # The constant from the reciprocal rank fusion paper (Cormack et al., 2009).
     rrf_k: int = 60
-    # "auto" uses the seq2seq model when it is on disk, the extractive reader otherwise.
+    # "auto" uses the best reader whose model is on disk: a trained extractive QA model, else a seq2seq
+    # model, else the extractive reader (whose weights ship with the package).
     reader: str = "auto"
     seq2seq_model: str = "google/flan-t5-base"
+    # The qa reader's extractive question-answering checkpoint (a SQuAD 2.0 model, so that it has a
+    # no-answer score): 80 MB, the smallest of those rag models pull was written for.
+    qa_model: str = "deepset/tinyroberta-squad2"
+    # Where `rag models pull` puts models, and readers look for them by name.
+    models_dir: str = "models"
+
     # flan-t5 reads 512 tokens; answers are a few words, so 32 new tokens is ample.
     max_input_tokens: int = 512
     max_new_tokens: int = 32

@@ -40,3 +40,7 @@ class InvalidInputError(RagError):
 
 class IndexBusyError(RagError):
     """Another process is writing the index, and the caller asked not to wait."""
+
+
+class ModelDownloadError(RagError):
+    """`rag models pull` could not fetch a model, or a file it fetched is not the one the hub listed."""

@@ -53,7 +53,9 @@ class QA:
     def using(self, **changes) -> QA:
         """The same index and embedder with other answering settings (reader, model, threshold)."""
         config = self.config.replace(**changes)
-        same_reader = config.reader == self.config.reader and config.seq2seq_model == self.config.seq2seq_model
+        same_reader = (config.reader, config.seq2seq_model, config.qa_model) == (
+            self.config.reader, self.config.seq2seq_model, self.config.qa_model)
+
         reader = self.reader
         if not same_reader:
             reader = make_reader(config, read_models(config.answer_weights, config.embedder))

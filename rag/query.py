@@ -15,14 +15,20 @@ from rag.dates import Period, find_period
 from rag.text import QUESTION_WORDS, WORD, content_words, stems, tokenize
 
 PERSON, ORG, PLACE, DATE, TIME = "person", "organisation", "place", "date", "time"
-NUMBER, DISTANCE, COUNT, MONEY = "number", "distance", "count", "money"
-ORDINAL, QUOTE, NAME, GROUP, PHRASE, OTHER = "ordinal", "quote", "name", "group", "phrase", "other"
-ANSWER_TYPES = (PERSON, ORG, PLACE, DATE, TIME, NUMBER, DISTANCE, COUNT, MONEY, QUOTE, NAME, OTHER)
+NUMBER, DISTANCE, COUNT, MONEY, DURATION = "number", "distance", "count", "money", "duration"
+ORDINAL, QUOTE, NAME, GROUP, PHRASE, CAUSE, OTHER = "ordinal", "quote", "name", "group", "phrase", "cause", "other"
+ANSWER_TYPES = (PERSON, ORG, PLACE, DATE, TIME, DURATION, NUMBER, DISTANCE, COUNT, MONEY, QUOTE, NAME, CAUSE, OTHER)
 
 # First match wins, so the narrower patterns come first ("how many kilometres" is a distance).
 _TYPE_PATTERNS = (
     (QUOTE, r"\bwhat did .+ (call|describe|label|term|dub)\b|\bhow did .+ (describe|characteri[sz]e|call|label)\b"
             r"|\bwhat (word|words|phrase|term) did\b|\bwhat (was|is) .+ called\b"),
+    (CAUSE, r"^\s*why\b|\bwhat (caused|led to|triggered|sparked|prompted|started)\b|\bwhat (was|is|were) the "
+            r"(main )?(cause|reason)s?\b|\bfor what reason\b"
+            r"|\b(say|said|says|believe|think)s? (caused|started|led to)\b"),
+    (DURATION, r"\bhow long (did|does|do|will|would|has|have|had|can|could|should|must)\b|\bfor how long\b"
+               r"|\bhow many (seconds|minutes|hours|days|weeks|months|years|decades)\b|\bhow much time\b"
+               r"|\b(winning|finishing|total|race|record|running|journey|travel) time\b"),
     (DISTANCE, r"\bhow (far|high|deep|long a distance)\b|\b(what|which) (distance|altitude|range|height)\b"
                r"|\bhow many (kilometers|kilometres|miles|km|meters|metres|feet)\b|\bat what (altitude|height)\b"),
     (TIME, r"\b(what|which) times?\b|\bat what (time|hour)\b|\bwhat time of day\b"),
@@ -52,6 +58,11 @@ _ORDINALS = {
     "ninth": 9, "tenth": 10, "last": -1, "latest": -1, "final": -1,
 }
 _ORDINAL = re.compile(r"\b(" + "|".join(_ORDINALS) + r")\b(?!\s+(?:time|half|quarter|week|month|year)s?\b)", re.I)
+# "Who is the mayor of ...", "who was the regional fire commander?": the role, whose last word is its head.
+_ASKED_ROLE = re.compile(r"\bwho\s+(?:is|was|are|were|will be|has been)\s+(?:the|a|an)\s+"
+                         r"(?:new\s+|current\s+|former\s+)?((?:[a-z-]+\s+){0,2}?[a-z-]+)\s*"
+                         r"(?:\bof\b|\bat\b|\bfor\b|\bin\b|\bwho\b|\bthat\b|\?|$)", re.I)
+
 _ASKED_NOUN = re.compile(r"\b(?:which|what)\s+(?:kind of\s+|type of\s+|two\s+|three\s+)?"
                          r"((?:[\w.-]+\s+){0,2}?[a-z-]+)\s+"
                          r"(?:is|was|are|were|did|does|do|has|have|had|will|would|can|could|of|in|on|at|to|for|from|"
@@ -127,7 +138,8 @@ def _ordinal(question: str) -> int | None:
 
 def _asked_noun(question: str) -> str | None:
     """The noun of "which town", "what agency": an answer next to that word is likely right."""
-    match = _ASKED_NOUN.search(question) or _NEXT_WORD.search(question)
+    match = _ASKED_NOUN.search(question) or _NEXT_WORD.search(question) or _ASKED_ROLE.search(question)
+
     if not match:
         return None
     # The head noun is the last word before the verb: "which U.S. aircraft carrier was" -> "carrier".

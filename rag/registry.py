@@ -56,7 +56,9 @@ KEYWORD_STORES = (
 READERS = (
     Part("extractive", "rag.readers.extractive:ExtractiveReader"),
     Part("seq2seq", "rag.readers.seq2seq:Seq2SeqReader"),
+    Part("qa", "rag.readers.qa:QAReader"),
 )
+
 AUTO_READER = "auto"
 
 SUFFIXES = tuple(suffix for part in LOADERS for suffix in part.spellings)

@@ -61,7 +61,16 @@ def stem_words(words: list[str]) -> list[str]:
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
 
 
-def normalise(text: str) -> str:
+_NEGATION = re.compile(r"\b(?:not|never|no|none|nobody|nothing|neither|nor|without|cannot)\b|n't\b", re.I)
+
+
+def negated(text: str) -> bool:
+    """Whether a text says "not", "never", "no"...: a question and a sentence that differ here differ in meaning."""
+    return _NEGATION.search(text) is not None
+
+
+def normalise(
+text: str) -> str:
     """As the SQuAD evaluation script does: lower case, no punctuation, no articles, single spaces."""
     text = "".join(c for c in text.lower() if not unicodedata.category(c).startswith("P"))
     return " ".join(_ARTICLES.sub(" ", text).split())

@@ -7,12 +7,13 @@ from datetime import date
 import numpy as np
 import pytest
 
-from rag.answers.answerability import LearnedAnswerability
+from rag.answers.answerability import LearnedAnswerability, evidence
 from rag.answers.candidates import candidates
 from rag.answers.events import compose, matching_events
 from rag.answers.features import EVIDENCE, FEATURES
 from rag.answers.model import LogisticModel, read_models
 from rag.answers.ranking import rank
+from rag.calibration import best_threshold
 from rag.dates import Fit
 from rag.readers import ExtractiveReader
 from rag.types import Answer
@@ -77,6 +78,18 @@ def test_logistic_models_round_trip_through_json_and_learn_a_separable_rule():
     assert pairwise.weights[0] > 0 > pairwise.weights[2] and pairwise.bias == 0.0
 
 
+def test_the_threshold_is_chosen_where_accuracy_is_high_around_it_not_at_a_lone_peak():
+    # A: one right answer at 0.6 among nine wrong ones, so any threshold up to 0.6 gains a tenth.
+    broad = (np.array([0.6] + [0.9] * 9), np.array([True] + [False] * 9), np.zeros(10, bool))
+    # B: a right answer at 0.90 just above an unanswerable question at 0.89: only 0.90 gets both.
+    lone = (np.array([0.90, 0.89]), np.array([True, False]), np.array([False, True]))
+    assert best_threshold([broad, lone]) <= 0.6
+    # Right answers at 0.7..0.9 and unanswerable questions at 0.1..0.3: a threshold between them.
+    separable = (np.array([0.1, 0.2, 0.3, 0.7, 0.8, 0.9]), np.array([False] * 3 + [True] * 3),
+                 np.array([True] * 3 + [False] * 3))
+    assert 0.3 < best_threshold([separable]) <= 0.7
+
+
 def test_the_shipped_weights_match_the_features_this_code_computes(models):
     assert models.ranker.features == FEATURES and models.answerability.features == EVIDENCE
     assert 0.0 < models.threshold < 1.0 and models.trained_on["squad_questions"] > 4000
@@ -94,6 +107,21 @@ def test_answerability_prefers_evidence_that_answers_this_question(real_embedder
 
     assert probability("How far did the missiles fly?") > probability("How far did the submarine's torpedo travel?")
     assert judge.probability(embedded_query("Who?", real_embedder), Answer("Who?", "", True)) == 0.0
+
+
+def test_a_named_period_is_covered_by_evidence_dated_in_it(real_embedder, models):
+    """"The March 2023 missiles" names a period as it names missiles: a sentence from an article of
+    March 2023 covers it, one that is only possibly in it covers half."""
+    query = embedded_query("How far did the March 2023 missiles fly?", real_embedder)
+
+    def missing(day, fit):
+        hits = annotated_hits(["Two missiles traveled more than 200 miles."], real_embedder, [day], fit)
+        found = ExtractiveReader(models).read(query, hits).candidates
+        assert found[0].text == "more than 200 miles"
+        return evidence(query, list(found), hits).missing_question_words
+
+    assert missing(date(2023, 3, 27), Fit.INSIDE) == pytest.approx(1 / 3)  # "fly" alone is missing
+    assert missing(None, Fit.POSSIBLE) == pytest.approx(1.5 / 3)
 
 
 def test_every_matching_event_is_listed_with_its_date_and_marker(real_embedder, models):

@@ -14,7 +14,7 @@ from rag.config import Config
 from rag.models.embedders import FEW_TEXTS
 from rag.models.local import resolve_model_path, sentence_transformer
 from rag.models.onnx import OnnxEncoder, export_path, exported_encoder, mean_pooled, prepare
-from rag.readers.seq2seq import on_disk
+from rag.models.local import find_checkpoint
 from tests.conftest import REPO
 
 pytest.importorskip("onnx", reason="exporting to ONNX needs the onnx extra: pip install -e '.[onnx]'")
@@ -80,10 +80,13 @@ def test_only_a_plain_mean_pooled_model_is_exported(tmp_path):
     assert len(names) == 2 and all(name.endswith(".onnx") for name in names)
 
 
-def test_a_seq2seq_model_missing_from_disk_is_known_without_loading_it(tmp_path):
-    assert on_disk(str(tmp_path))
-    assert not on_disk("no-such-owner/no-such-model")
-    assert not on_disk("not a repository name!")
+def test_a_reader_model_missing_from_disk_is_known_without_loading_it(tmp_path):
+    assert find_checkpoint(str(tmp_path), tmp_path / "models") == str(tmp_path)
+    (tmp_path / "models" / "owner--pulled").mkdir(parents=True)
+    (tmp_path / "models" / "owner--pulled" / "config.json").write_text("{}")
+    assert find_checkpoint("owner/pulled", tmp_path / "models") == str(tmp_path / "models" / "owner--pulled")
+    assert find_checkpoint("no-such-owner/no-such-model", tmp_path / "models") is None
+    assert find_checkpoint("not a repository name!", tmp_path / "models") is None
 
 
 def test_answering_a_question_imports_neither_pytorch_nor_transformers(real_index_dir):

@@ -5,9 +5,11 @@ from datetime import date
 import pytest
 
 from rag.query import (
+    CAUSE,
     COUNT,
     DATE,
     DISTANCE,
+    DURATION,
     MONEY,
     NAME,
     NUMBER,
@@ -46,12 +48,30 @@ from rag.query import (
         ("What did Seoul call the launch?", QUOTE),
         ("How did the command describe its commitment?", QUOTE),
         ("What is the name of the carrier?", NAME),
-        ("Why did the talks stall?", OTHER),
+        ("Why did the talks stall?", CAUSE),
+        ("What caused the outage?", CAUSE),
+        ("What did investigators say started the fire?", CAUSE),
+        ("How long did the outage last?", DURATION),
+        ("For how long will the runway close?", DURATION),
+        ("What was her winning time?", DURATION),
+        ("How long ago did it open?", DATE),
+        ("How long is the runway?", NUMBER),  # a length or a time: the spans decide
+        ("What did the council decide?", OTHER),
         ("", OTHER),
     ],
 )
 def test_answer_types(question, kind):
     assert answer_type(question) == kind
+
+
+@pytest.mark.parametrize(
+    "question, noun",
+    [("Who is the mayor of Ostvik?", "mayor"), ("Who is the regional fire commander?", "command"),
+     ("Who was the new chief executive of Baltline?", "execut"), ("Which town was hit?", "town"),
+     ("Who said it?", None)],
+)
+def test_the_asked_noun_of_which_and_of_who_is_the_role(question, noun):
+    assert parse_query(question).asked_noun == noun
 
 
 def test_a_query_carries_everything_retrieval_and_readers_need():

@@ -11,7 +11,7 @@ from rag.answers.features import Evidence
 from rag.answers.model import AnswerModels
 from rag.dates import lift
 from rag.query import OTHER, Query
-from rag.text import WORD, stem_words
+from rag.text import WORD, negated, stem_words
 from rag.types import Answer, Candidate, Hit
 
 
@@ -35,10 +35,10 @@ class LearnedAnswerability:
 
 
 def evidence(query: Query, ranked: list[Candidate], hits: list[Hit]) -> Evidence:
-    """The evidence of the best candidate (first of ``ranked``) for the question. A named period is not
-    part of it: evidence outside the period never becomes a candidate, and the retrieval score is taken
-    before the period's lift, so that rare dated questions in the training data cannot teach a weight
-    for it that cancels another."""
+    """The evidence of the best candidate (first of ``ranked``) for the question. A named period has no
+    feature of its own: evidence outside the period never becomes a candidate, and the retrieval score is
+    taken before the period's lift, so that rare dated questions in the training data cannot teach a
+    weight for it that cancels another; it counts as one of the things the question names."""
     best = ranked[0]
     # The rival is another answer in the same article: another article's answer may be another event.
     runner_up = next((c for c in ranked[1:] if c.text.lower() != best.text.lower()
@@ -46,6 +46,8 @@ def evidence(query: Query, ranked: list[Candidate], hits: list[Hit]) -> Evidence
     agreeing = sum(c.text.lower() == best.text.lower() for c in ranked[:10])
     sentence_words = set(stem_words(WORD.findall(f"{best.hit.title} {best.sentence.text}")))
     question_words = set(query.term_weights)
+    names = set(query.names)
+    passage_words = set(stem_words(WORD.findall(f"{best.hit.title} {best.hit.chunk.text}")))
     return Evidence(
         best_score=best.score,
         margin=best.score - (runner_up.score if runner_up else 0.0),
@@ -57,5 +59,19 @@ def evidence(query: Query, ranked: list[Candidate], hits: list[Hit]) -> Evidence
         open_question=float(query.answer_type == OTHER),
         top_retrieval_score=hits[0].score / lift(hits[0].period_match) if hits else 0.0,
         agreeing_candidates=min(agreeing, 5) / 5,
-        missing_question_words=len(question_words - sentence_words) / len(question_words) if question_words else 0.0,
+        missing_question_words=_missing_share(query, question_words - sentence_words, len(question_words), best),
+        missing_names=len(names - sentence_words) / len(names) if names else 0.0,
+        names_outside_article=len(names - passage_words) / len(names) if names else 0.0,
+        asked_noun_near=best.features.asked_noun,
+        asked_noun_absent=float(query.asked_noun is not None and query.asked_noun not in sentence_words),
+        negation_differs=float(negated(query.text) != negated(best.sentence.text)),
     )
+
+
+def _missing_share(query: Query, missing: set[str], asked: int, best: Candidate) -> float:
+    """The share of what the question names that the cited sentence leaves out. A named period is one
+    of those things ("the March 2023 missiles"): its words are not terms, and evidence dated in it
+    covers it (possibly in it: half)."""
+    if query.period is not None:
+        return (len(missing) + 1 - max(best.features.period_fit, 0.0)) / (asked + 1)
+    return len(missing) / asked if asked else 0.0

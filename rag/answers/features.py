@@ -12,9 +12,11 @@ from dataclasses import dataclass
 
 from rag.dates import Fit, sentence_fit
 from rag.query import (
+    CAUSE,
     COUNT,
     DATE,
     DISTANCE,
+    DURATION,
     GROUP,
     MONEY,
     NAME,
@@ -38,18 +40,22 @@ WINDOW = 6
 TYPE_FIT = {
     PERSON: {PERSON: 1.0, ORG: 0.4, GROUP: 0.3},
     ORG: {ORG: 1.0, PERSON: 0.3, NAME: 0.3, GROUP: 0.3},
-    PLACE: {PLACE: 1.0, ORG: 0.3},
-    DATE: {DATE: 1.0, TIME: 0.5},
-    TIME: {TIME: 1.0, DATE: 0.5},
+    PLACE: {PLACE: 1.0, ORG: 0.3, PHRASE: 0.2},  # "in a storage shed", "the harbour park"
+    DATE: {DATE: 1.0, TIME: 0.5, DURATION: 0.2},
+    TIME: {TIME: 1.0, DATE: 0.5, DURATION: 0.2},
+    DURATION: {DURATION: 1.0, DATE: 0.3, TIME: 0.3, NUMBER: 0.3},
     DISTANCE: {DISTANCE: 1.0, NUMBER: 0.3},
     COUNT: {COUNT: 1.0, NUMBER: 0.6, ORDINAL: 0.5},
-    NUMBER: {NUMBER: 1.0, COUNT: 0.8, MONEY: 0.6, DISTANCE: 0.6},
-    MONEY: {MONEY: 1.0, NUMBER: 0.4},
+    NUMBER: {NUMBER: 1.0, COUNT: 0.8, MONEY: 0.6, DISTANCE: 0.6, DURATION: 0.6},
+    MONEY: {MONEY: 1.0, NUMBER: 0.4, COUNT: 0.3},
+    CAUSE: {CAUSE: 1.0, PHRASE: 0.3},
     QUOTE: {QUOTE: 1.0},
     NAME: {NAME: 1.0, PERSON: 0.7, ORG: 0.7, PLACE: 0.7, GROUP: 0.5},
 }
 # A sentence's fit to a named period, as a feature: outside counts against.
 PERIOD_FIT = {Fit.INSIDE: 1.0, Fit.POSSIBLE: 0.5, Fit.UNDATED: 0.0, Fit.OUTSIDE: -1.0}
+# Span kinds that name something, which the sentence may call by the question's noun.
+_NAMES = frozenset({PERSON, ORG, PLACE, GROUP, NAME})
 _ORDINAL_WORDS = {1: "first", 2: "second", 3: "third", 4: "fourth", 5: "fifth", -1: "last"}
 
 
@@ -70,13 +76,30 @@ class Evidence:
     open_question: float  # the question asks for no particular type
     top_retrieval_score: float  # the best passage's fused retrieval score, before a period's lift
     agreeing_candidates: float  # candidates among the best ten that say the same, up to five, over five
-    missing_question_words: float  # share of the question's terms absent from the cited sentence and its title
+    missing_question_words: float  # share of the question's terms (and named period) the cited sentence and title lack
+    # Is the answer about what was asked? A name, number or negation of the question the cited sentence
+    # does not share is how a near miss differs ("How many homes in Calder ..." of a sentence on Brennholt).
+    missing_names: float  # share of the question's names and numbers absent from the cited sentence and its title
+    names_outside_article: float  # share of them absent from the cited article's passage as well
+    asked_noun_near: float  # the noun of "which company", "who is the mayor" beside the answer
+    asked_noun_absent: float  # ... nowhere in the sentence or its title
+    negation_differs: float  # one of question and sentence says "not", "never", "no", the other does not
+
 
     def row(self) -> tuple[float, ...]:
         return tuple(getattr(self, name) for name in EVIDENCE)
 
 
 EVIDENCE = tuple(field.name for field in dataclasses.fields(Evidence))
+# The direction each evidence feature may move the probability, where it is known beforehand: a name of
+# the question missing from the cited sentence never makes an answer likelier. Fitting within these signs
+# keeps correlated features from cancelling each other out with weights of opposite sign, which fit the
+# training articles and fail on others (SQuAD paragraphs often say "they" for a name that news states).
+EVIDENCE_SIGNS = {
+    "best_score": 1, "margin": 1, "type_fit": 1, "sentence_terms": 1, "passage_terms": 1, "names": 1, "similarity": 1,
+    "top_retrieval_score": 1, "agreeing_candidates": 1, "missing_question_words": -1, "missing_names": -1,
+    "names_outside_article": -1, "asked_noun_near": 1, "asked_noun_absent": -1, "negation_differs": -1,
+}
 
 
 @dataclass(frozen=True)
@@ -106,7 +129,7 @@ def span_features(query: Query, read: Read, span: TypedSpan, spans: list[TypedSp
         names=coverage(names, read.context) if names else 1.0,
         proximity=_proximity(read, span, terms),
         window_terms=_window_terms(read, span, terms),
-        type_fit=TYPE_FIT.get(query.answer_type, {}).get(span.kind, 0.0),
+        type_fit=_type_fit(query, read, span),
         asked_noun=float(query.asked_noun is not None and _near(read, span, {query.asked_noun}, 3)),
         ordinal_fit=_ordinal_fit(query, read, span, spans),
         ordinal_conflict=_ordinal_conflict(query, read, span),
@@ -118,6 +141,23 @@ def span_features(query: Query, read: Read, span: TypedSpan, spans: list[TypedSp
         phrase_for_other=float(query.answer_type == OTHER and span.kind == PHRASE),
         first_in_sentence=float(order == 0),
     )
+
+
+def _type_fit(query: Query, read: Read, span: TypedSpan) -> float:
+    """How well the span's kind answers the asked type; a name the sentence calls by the asked noun
+    ("the coastal town of Jangyon" for "which town", "Acme, the company") is what was asked for,
+    whatever kind the tagger guessed for it."""
+    fit = TYPE_FIT.get(query.answer_type, {}).get(span.kind, 0.0)
+    if query.asked_noun and span.kind in _NAMES and _named_as(read, span, query.asked_noun):
+        return 1.0
+    return fit
+
+
+def _named_as(read: Read, span: TypedSpan, noun: str) -> bool:
+    """The noun stands just before the name ("town of X", "mayor X") or just after it ("X, a town")."""
+    first, last = _word_range(read, span)
+    beside = read.words[max(0, first - 2) : first] + read.words[last + 1 : last + 4]
+    return any(stem == noun for _, _, stem in beside)
 
 
 def period_fit(query: Query, hit: Hit, sentence: Sentence) -> tuple[Fit, str]:

@@ -72,14 +72,28 @@ class LogisticModel:
 
     @classmethod
     def fit(cls, features: tuple[str, ...], rows: np.ndarray, labels: np.ndarray, weights: np.ndarray | None = None,
-            c: float = 1.0) -> LogisticModel:
-        from sklearn.linear_model import LogisticRegression
+            c: float = 1.0, signs: dict[str, int] | None = None) -> LogisticModel:
+        """L2-regularised logistic regression (scikit-learn's objective); ``signs`` keeps named weights
+        at or above zero (+1) or at or below it (-1)."""
+        from scipy.optimize import minimize
 
         rows = np.asarray(rows, dtype=np.float64)
         means, scales = rows.mean(axis=0), rows.std(axis=0)
         scales[scales < 1e-9] = 1.0
-        fitted = LogisticRegression(C=c, max_iter=2000).fit((rows - means) / scales, labels, sample_weight=weights)
-        return cls(features, tuple(float(w) for w in fitted.coef_[0]), float(fitted.intercept_[0]),
+        x = (rows - means) / scales
+        y = np.where(np.asarray(labels, dtype=bool), 1.0, -1.0)
+        weights = np.ones(len(x)) if weights is None else np.asarray(weights, dtype=np.float64)
+
+        def loss(params: np.ndarray) -> tuple[float, np.ndarray]:
+            coefficients, margins = params[:-1], y * (x @ params[:-1] + params[-1])
+            pull = -y * weights / (1.0 + np.exp(margins))  # d(loss)/d(score) of each row
+            value = c * float(weights @ np.logaddexp(0.0, -margins)) + 0.5 * float(coefficients @ coefficients)
+            return value, np.concatenate([c * (x.T @ pull) + coefficients, [c * pull.sum()]])
+
+        bounds = [{1: (0.0, None), -1: (None, 0.0)}.get((signs or {}).get(name), (None, None)) for name in features]
+        fitted = minimize(loss, np.zeros(x.shape[1] + 1), jac=True, method="L-BFGS-B", bounds=[*bounds, (None, None)],
+                          options={"maxiter": 5000}).x
+        return cls(features, tuple(float(w) for w in fitted[:-1]), float(fitted[-1]),
                    tuple(float(m) for m in means), tuple(float(s) for s in scales))
 
 

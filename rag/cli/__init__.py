@@ -11,7 +11,8 @@ from rag.cli.arguments import build_parser
 from rag.errors import RagError
 
 _COMMANDS = {"index": commands.index, "add": commands.add, "remove": commands.remove, "list": commands.list_articles,
-             "ask": commands.ask, "eval": commands.evaluate, "calibrate": commands.calibrate, "serve": commands.serve}
+             "ask": commands.ask, "eval": commands.evaluate, "calibrate": commands.calibrate, "models": commands.models,
+             "serve": commands.serve}
 
 
 def main(argv: list[str] | None = None) -> int:

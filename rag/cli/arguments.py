@@ -18,6 +18,8 @@ EXAMPLES = """examples:
   rag eval                                    score eval/questions.jsonl, report in eval/results/
   rag eval --squad ../shared/bench/squad2-dev-subset.json
   rag calibrate --squad ../shared/bench/squad2-train-10-articles.json   refit the answer ranker and answerability
+  rag models pull deepset/tinyroberta-squad2  download a trained reader's model (the one command that downloads)
+  rag models list                             the models on this machine
 """
 
 
@@ -29,7 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for add_command in (_index, _add, _remove, _list, _ask, _eval, _calibrate, _serve):
+    for add_command in (_index, _add, _remove, _list, _ask, _eval, _calibrate, _models, _serve):
         add_command(commands)
     return parser
 
@@ -160,11 +162,28 @@ def _serve(commands) -> None:
     serve.add_argument("--corpus", default="corpus", help="corpus folder (default: corpus)")
 
 
+def _models(commands) -> None:
+    models = commands.add_parser("models", help="download trained reader models (rag models pull), list them")
+    actions = models.add_subparsers(dest="action", required=True, metavar="ACTION")
+    pull = actions.add_parser(
+        "pull", help="download a model from the Hugging Face hub (HF_ENDPOINT: another hub; HF_TOKEN: gated models)")
+    pull.add_argument("name", help="hub model name, e.g. deepset/tinyroberta-squad2 (qa) or google/flan-t5-base "
+                                   "(seq2seq)")
+    pull.add_argument("--revision", default="main", help="branch, tag or commit (default: main)")
+    listing = actions.add_parser("list", help="the models pulled into the models folder")
+    for parser in (pull, listing):
+        parser.add_argument("--models-dir", help="where models live (default: models, or RAG_MODELS_DIR)")
+        parser.add_argument("--json", action="store_true", help="print JSON")
+    pull.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
 def _reader_options(parser: argparse.ArgumentParser) -> None:
     """The options `ask` and `eval` share to choose a reader."""
     parser.add_argument("--reader", choices=READER_CHOICES,
-                        help="auto (default): seq2seq if its model is on disk, else extractive")
-    parser.add_argument("--model", help="seq2seq checkpoint directory or cached model id (implies --reader seq2seq)")
+                        help="auto (default): the best reader whose model is on disk (qa, then seq2seq), else "
+                             "extractive; it says which")
+    parser.add_argument("--model", help="the reader's model: a name pulled with rag models pull, a checkpoint "
+                                        "directory or a cached model id (alone: the reader that model serves)")
 
 
 def _field_option(parser: argparse.ArgumentParser) -> None:

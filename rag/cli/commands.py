@@ -6,18 +6,20 @@ from __future__ import annotations
 import json
 import os
 import sys
+from pathlib import Path
 
 from rag.config import Config
 from rag.errors import InvalidInputError, RagError
 
 
 def from_env(environ=None) -> Config:
-    """The default config with overrides from ``RAG_EMBEDDER``, ``RAG_READER``, ``RAG_MODEL``
-    (read here, at the edge, and nowhere in the library)."""
+    """The default config with overrides from ``RAG_EMBEDDER``, ``RAG_READER``, ``RAG_MODEL`` and
+    ``RAG_MODELS_DIR`` (read here, at the edge, and nowhere in the library)."""
+    from rag.readers import with_model
+
     environ = os.environ if environ is None else environ
-    return Config().replace(
-        embedder=environ.get("RAG_EMBEDDER"), reader=environ.get("RAG_READER"), seq2seq_model=environ.get("RAG_MODEL"),
-    )
+    config = Config().replace(embedder=environ.get("RAG_EMBEDDER"), models_dir=environ.get("RAG_MODELS_DIR"))
+    return with_model(config, environ.get("RAG_READER"), environ.get("RAG_MODEL"))
 
 
 def index(args) -> int:
@@ -86,11 +88,12 @@ def list_articles(args) -> int:
 
 
 def _answering_config(args) -> Config:
-    """The config `ask` and `eval` share: env defaults, then flags; --model alone means seq2seq."""
-    reader = "seq2seq" if args.model and not args.reader else args.reader
-    return from_env().replace(
-        reader=reader, seq2seq_model=args.model, top_k=args.top_k, abstain_threshold=args.abstain_threshold
-    )
+    """The config `ask` and `eval` share: env defaults, then flags; --model alone chooses the reader its
+    checkpoint serves (qa or seq2seq)."""
+    from rag.readers import with_model
+
+    return with_model(from_env(), args.reader, args.model).replace(top_k=args.top_k,
+                                                                   abstain_threshold=args.abstain_threshold)
 
 
 def ask(args) -> int:
@@ -120,7 +123,6 @@ def ask(args) -> int:
 
 def evaluate(args) -> int:
     import tempfile
-    from pathlib import Path
 
     from rag.evaluation.runner import run
 
@@ -167,7 +169,6 @@ DEFAULT_EVAL_SETS = ("eval/questions.jsonl", "eval/news/news-questions.jsonl")
 def calibrate(args) -> int:
 
     import tempfile
-    from pathlib import Path
 
     from rag.calibration import train
     from rag.config import DEFAULT_WEIGHTS
@@ -193,7 +194,35 @@ def calibrate(args) -> int:
     return 0
 
 
+def models(args) -> int:
+    from rag.models.hub import DEFAULT_ENDPOINT, pull, pulled_models
+
+    models_dir = Path(args.models_dir) if args.models_dir else Path(from_env().models_dir)
+    if args.action == "pull":
+        endpoint = os.environ.get("HF_ENDPOINT") or DEFAULT_ENDPOINT
+        model = pull(args.name, models_dir, endpoint, args.revision, os.environ.get("HF_TOKEN"),
+                     progress=not args.quiet and not args.json)
+        found = [model]
+    else:
+        found = pulled_models(models_dir)
+    if args.json:
+        print(json.dumps([model.to_dict() for model in found], indent=2))
+        return 0
+    for model in found:
+        print(f"{model.name}  {model.kind} reader  {model.size / 1e6:,.1f} MB  revision {model.revision[:12]}  "
+              f"{model.folder}")
+        if args.action == "pull":
+            for file in model.files:
+                print(f"  {file.path}  {file.size:,} bytes  sha256 {file.sha256}")
+            use = f"--reader {model.kind} --model {model.name}" if model.kind in ("qa", "seq2seq") else "--model DIR"
+            print(f'Ask with it: rag ask "..." {use} (--reader auto picks it when it is the configured model)')
+    if not found:
+        print(f"No models in {models_dir}; download one with: rag models pull deepset/tinyroberta-squad2")
+    return 0
+
+
 def serve(args) -> int:
+
     auth = args.auth or os.environ.get("RAG_AUTH")
     user, _, password = (auth or "").partition(":")
     if auth and not (user and password):

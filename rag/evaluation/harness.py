@@ -145,7 +145,6 @@ def summarise(results: list[QuestionResult], threshold: float | None = None) -> 
             "recall": metrics.mean([metrics.cites_gold(r.cited_doc_ids, r.question.doc_ids)
                                     and not r.withheld(threshold) for r in answerable]),
         },
-
         abstention={
             "precision": precision, "recall": recall, "f1": f1,
             "wrongly_withheld": withheld_answerable / len(answerable) if answerable else 0.0,

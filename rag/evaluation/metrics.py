@@ -34,7 +34,6 @@ def cites_gold(cited: Sequence[str], gold: Sequence[str]) -> bool:
     return bool(set(cited) & set(gold)) if gold else bool(cited)
 
 
-
 def exact_match(answer: str, accepted: Sequence[str]) -> float:
     return float(any(normalise(answer) == normalise(gold) for gold in accepted))
 

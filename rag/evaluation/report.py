@@ -51,7 +51,6 @@ def markdown(summaries: dict[str, Summary], settings: dict) -> str:
             f"| answerable questions wrongly withheld | {a['wrongly_withheld']:.3f} |",
             f"| latency p50 / p95 / max (ms) | {t['p50']:.0f} / {t['p95']:.0f} / {t['max']:.0f} |",
             "", "| kind (the question's type) | questions | strict accuracy | accuracy |", "| --- | --- | --- | --- |",
-
             *[f"| {kind} | {g['questions']} | {g['strict_accuracy']:.3f} | {g['accuracy']:.3f} |"
               for kind, g in s.by_type.items()],
             "", f"![accuracy by type]({_slug(name)}-accuracy-by-type.png) ![latency]({_slug(name)}-latency.png)", "",

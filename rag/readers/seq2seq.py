@@ -9,20 +9,13 @@ with the same candidates, features and answerability as the extractive reader.
 
 from __future__ import annotations
 
-import dataclasses
-import os
-from functools import lru_cache
-from pathlib import Path
-
 from rag.answers.citations import cite
 from rag.answers.model import AnswerModels
-from rag.answers.ranking import rank
 from rag.config import Config
-from rag.errors import ModelNotAvailableError
-from rag.models.local import quiet_transformers
-from rag.query import PHRASE, Query
-from rag.readers.base import parse_markers, passage_line
-from rag.types import Answer, Hit, Sentence, TypedSpan
+from rag.models.local import find_checkpoint, loaded
+from rag.query import Query
+from rag.readers.base import parse_markers, passage_line, ranked_with
+from rag.types import Answer, Hit
 
 INSTRUCTIONS = (
     "Answer the question using only the numbered news passages. Give a short answer and cite the "
@@ -43,7 +36,8 @@ class Seq2SeqReader:
 
     @classmethod
     def create(cls, config: Config, models: AnswerModels) -> Seq2SeqReader:
-        return cls(config.seq2seq_model, models, config.max_input_tokens, config.max_new_tokens)
+        checkpoint = find_checkpoint(config.seq2seq_model, config.models_dir) or config.seq2seq_model
+        return cls(checkpoint, models, config.max_input_tokens, config.max_new_tokens)
 
     def warm_up(self) -> Seq2SeqReader:
         """Load the model now rather than on the first question; raises ModelNotAvailableError."""
@@ -88,40 +82,12 @@ class Seq2SeqReader:
         if not text or text.lower().strip(" .") in _UNANSWERABLE:
             return Answer(question=query.asked, text=text, abstained=True, reader=self.name)
         preferred = [used[index] for index in cited] + [hit for hit in hits if hit not in [used[i] for i in cited]]
-        grounded = _ground(text, preferred)
-        ranked = rank(query, _with_span(hits, *grounded) if grounded else hits, self.models)
-        if grounded:
-            sentence, start, end = grounded
-            matching = [c for c in ranked if c.sentence.sentence_id == sentence.sentence_id
-                        and (c.span_start, c.span_end) == (start, end)]
-            ranked = matching[:1] + [c for c in ranked if c not in matching[:1]]
+        ranked = ranked_with(text, preferred, hits, query, self.models)
         if not ranked:
             return Answer(question=query.asked, text=text, abstained=True, reader=self.name)
         best = ranked[0]
         return Answer(question=query.asked, text=best.text, abstained=False, citations=(cite(best, query),),
                       reader=self.name, probability=best.score, candidates=tuple(ranked))
-
-
-def _ground(text: str, hits: list[Hit]) -> tuple[Sentence, int, int] | None:
-    """The first retrieved sentence holding ``text`` (case-insensitively), and where."""
-    wanted = text.strip(" .").lower()
-    for hit in hits:
-        for sentence in hit.sentences:
-            position = sentence.text.lower().find(wanted)
-            if wanted and position >= 0:
-                return sentence, position, position + len(wanted)
-    return None
-
-
-def _with_span(hits: list[Hit], sentence: Sentence, start: int, end: int) -> list[Hit]:
-    """The hits with the generated span added to its sentence, so it is ranked like any candidate."""
-    span = TypedSpan(start, end, PHRASE, sentence.text[start:end])
-    grown = dataclasses.replace(sentence, spans=sentence.spans + (span,))
-    return [
-        dataclasses.replace(hit, sentences=tuple(grown if s.sentence_id == sentence.sentence_id else s
-                                                 for s in hit.sentences))
-        for hit in hits
-    ]
 
 
 def _length(tokenizer, text: str) -> int:
@@ -133,47 +99,9 @@ def _truncate(tokenizer, text: str, tokens: int) -> str:
     return tokenizer.decode(ids, skip_special_tokens=True) + "\n"
 
 
-def on_disk(name: str) -> bool:
-    """Whether model ``name`` is a local directory or in the local Hugging Face cache: a look at files
-    that spares importing transformers and PyTorch (seconds) when it is in neither."""
-    if Path(os.path.expanduser(name)).is_dir():
-        return True
-    from huggingface_hub import try_to_load_from_cache
-
-    try:
-        return isinstance(try_to_load_from_cache(name, "config.json"), str)
-    except ValueError:  # not a valid repository name either
-        return False
+def _tokenizer(checkpoint: str):
+    return loaded("AutoTokenizer", checkpoint, "seq2seq model")
 
 
-@lru_cache(maxsize=2)
-def _tokenizer(name: str):
-    from transformers import AutoTokenizer
-
-    return _from_local_files(AutoTokenizer, name)
-
-
-@lru_cache(maxsize=2)
-def _model(name: str):
-    from transformers import AutoModelForSeq2SeqLM
-
-    directory = Path(os.path.expanduser(name))
-    if directory.is_dir() and not list(directory.glob("*.safetensors")) and list(directory.glob("*.bin")):
-        raise ModelNotAvailableError(
-            f"seq2seq model {name!r} has only pickled PyTorch weights (.bin), which can run code when loaded; rag "
-            "loads safetensors only. Convert it once where you trust it: "
-            "model.save_pretrained(DIR, safe_serialization=True)")
-    # Weights from safetensors only: unpickling an untrusted checkpoint's .bin runs whatever it holds.
-    return _from_local_files(AutoModelForSeq2SeqLM, name, use_safetensors=True).eval()
-
-
-def _from_local_files(auto_class, name: str, **options):
-    """``auto_class.from_pretrained`` from a local directory or the local Hugging Face cache, never the network."""
-    quiet_transformers()
-    try:
-        return auto_class.from_pretrained(os.path.expanduser(name), local_files_only=True, **options)
-    except Exception as error:  # OSError, ValueError, EnvironmentError from transformers and the hub client
-        raise ModelNotAvailableError(
-            f"seq2seq model {name!r} is not available offline ({type(error).__name__}); put a checkpoint "
-            "(for example flan-t5-base) in a local directory and pass --model DIR, or use --reader extractive"
-        ) from None
+def _model(checkpoint: str):
+    return loaded("AutoModelForSeq2SeqLM", checkpoint, "seq2seq model")
