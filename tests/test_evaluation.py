@@ -13,10 +13,11 @@ from rag.evaluation.harness import QuestionResult, calibrate, evaluate, summaris
 from rag.pipeline import load
 from tests.conftest import CORPUS, REPO
 
-# Set from measurement: the extractive reader scores 0.566 on eval/questions.jsonl (docs/evaluation.md).
-# The floor sits a few questions below, so a regression fails CI while run-to-run noise does not.
-# Measured 0.605 on the held-out split (bench/answers.py, docs/answer-quality.md); three questions of margin.
-ACCURACY_FLOOR = 0.56
+# Set from measurement (docs/evaluation.md): the extractive reader scores 0.562 on the held-out split of
+# eval/questions.jsonl and 0.712 on that of eval/news/news-questions.jsonl. Each floor sits three questions
+# below, so a regression fails CI while a calibration's run-to-run noise (a question or two) does not.
+ACCURACY_FLOOR = 0.53
+NEWS_ACCURACY_FLOOR = 0.66
 
 
 def _result(answers, answer, abstained=False, probability=0.9, cited=(), retrieved=(), gold=("d1",), kind="place"):
@@ -211,3 +212,17 @@ real_index_dir, real_embedder):
     qa = load(real_index_dir, Config(reader="extractive"), embedder=real_embedder)
     accuracy = evaluate(qa, questions, progress=False).summary.strict_accuracy
     assert accuracy >= ACCURACY_FLOOR, f"strict accuracy {accuracy:.3f} fell below the floor {ACCURACY_FLOOR}"
+
+
+@pytest.mark.slow
+def test_accuracy_floor_on_the_held_out_news_split(tmp_path, real_embedder):
+    """The everyday news kinds (durations, causes, money, roles...) on the held-out news articles."""
+    from rag.evaluation.dataset import question_corpus
+    from rag.indexing.build import build_index
+
+    questions = [q for q in read_questions(NEWS)[0] if q.split == "test"]
+    config = Config(reader="extractive")
+    build_index(question_corpus(NEWS), tmp_path / "index", config, real_embedder, progress=False)
+    accuracy = evaluate(load(tmp_path / "index", config, embedder=real_embedder), questions,
+                        progress=False).summary.strict_accuracy
+    assert accuracy >= NEWS_ACCURACY_FLOOR, f"strict accuracy {accuracy:.3f} fell below the floor {NEWS_ACCURACY_FLOOR}"
