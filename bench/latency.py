@@ -9,8 +9,9 @@ timed in the same round (the embedder encoding the question), the p50 of each st
 resident memory. Then runs `rag ask` in fresh processes, beside a fresh Python that imports numpy.
 
 Each round runs in a process of its own that loads the models and asks every question once before it
-is timed. With ``--before REV`` each round is measured for both commits, alternately, over the same
-index (and likewise the cold starts), so that the machine's drift touches both alike.
+is timed. With ``--before REV`` each round is measured for both commits, alternately, each over the index of
+corpus/ it built (the index format may differ between them), and likewise the cold starts, so that the
+machine's drift touches both alike.
 """
 
 from __future__ import annotations
@@ -43,23 +44,26 @@ def main() -> None:
     questions = [line.strip() for line in Path(args.questions).read_text().splitlines() if line.strip()]
 
     work = Path(tempfile.mkdtemp(prefix="rag-latency-"))
-    index_dir = work / "index"
-    started = time.perf_counter()
-    # In its own process, so that this one holds only what answering loads (no PyTorch), as `rag serve` does.
-    subprocess.run([str(Path(sys.executable).with_name("rag")), "index", "--corpus", str(REPO / "corpus"),
-                    "--index", str(index_dir), "--quiet"], check=True)
-    built = time.perf_counter() - started
     versions = {"today": None}
     if args.before:
         versions = {args.before: unpack(args.before, work / "before"), "today": None}
+    # Each commit answers from an index it built itself: the index format may differ between them.
+    indexes = {name: work / f"index-{number}" for number, name in enumerate(versions)}
+    for name, source in versions.items():
+        started = time.perf_counter()
+        # In its own process, so that this one holds only what answering loads (no PyTorch), as `rag serve` does.
+        code = (f"import sys; from rag.cli import main; sys.exit(main(['index', '--corpus', {str(REPO / 'corpus')!r}, "
+                f"'--index', {str(indexes[name])!r}, '--quiet']))")
+        subprocess.run(command(source, code), check=True)
+        built = time.perf_counter() - started  # today's, which is built last
     warm_runs = {name: None for name in versions}
     for _ in range(args.rounds):
         for name, source in versions.items():  # alternately, so that the machine's drift touches both alike
-            warm_runs[name] = _merged(warm_runs[name], _warm_in_child(source, index_dir, questions))
+            warm_runs[name] = _merged(warm_runs[name], _warm_in_child(source, indexes[name], questions))
     cold_runs = {name: [] for name in versions}
     for _ in range(args.rounds + 1):  # the first run of each warms the page cache and is not counted
         for name, source in versions.items():
-            cold_runs[name].append(_cold_ask(source, index_dir, questions[0]))
+            cold_runs[name].append(_cold_ask(source, indexes[name], questions[0]))
     floors = [_cold_floor() for _ in range(args.rounds + 1)]
     report = _report(questions, built, warm_runs, cold_runs, floors, args.rounds)
     print(report)
