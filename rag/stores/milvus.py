@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 import uuid
 from pathlib import Path
 
@@ -31,11 +32,19 @@ LITE_KEYWORDS = "keywords"
 _SERVER_SCHEMES = ("milvus://", "http://", "https://")
 # Milvus caps the rows of one insert request; a few thousand 384-d vectors stay well under it.
 INSERT_BATCH = 2000
+# Milvus's BM25 function (full-text search) arrived in 2.5.
+BM25_SINCE = (2, 5)
 
 
 def _server_uri(location: str) -> str:
     """pymilvus speaks HTTP(S) URIs; milvus://host:port is the friendlier spelling users type."""
     return "http://" + location.removeprefix("milvus://") if location.startswith("milvus://") else location
+
+
+def server_version(client) -> tuple[int, int]:
+    """(major, minor) of the Milvus a client speaks to: "v2.3.5-lite" -> (2, 3); (0, 0) when unreadable."""
+    match = re.search(r"(\d+)\.(\d+)", client.get_server_version() or "")
+    return (int(match.group(1)), int(match.group(2))) if match else (0, 0)
 
 
 def _connect(uri: str):
@@ -69,19 +78,25 @@ class MilvusVectorStore:
     name = "milvus"
 
     def __init__(self, client, collection: str, uri: str, lite_file: str | None, generation: int = 0,
-                 hidden: np.ndarray | None = None):
+                 hidden: np.ndarray | None = None, location: str | None = None):
         self.client = client
         self.collection = collection
         self.uri = uri
+        self.given_location = location or uri  # as --store named it ("milvus://host:19530"), for the manifest
         self.lite_file = lite_file  # the Milvus Lite file's path, or None on a server
         self.generation = generation
         self.hidden = np.zeros(0, dtype=np.int64) if hidden is None else np.asarray(hidden, dtype=np.int64)
 
     @property
     def default_keywords(self) -> str:
-        """Milvus's own BM25 on a server, so that the server holds the whole searchable archive; tantivy
-        beside Milvus Lite, which answers exactly as FAISS does (docs/milvus.md)."""
-        return "tantivy" if self.lite_file else MilvusKeywordIndex.name
+        """Milvus's own BM25 on a server that has it (2.5+), so that the server holds the whole searchable
+        archive; tantivy beside Milvus Lite, which answers exactly as FAISS does (docs/milvus.md), and
+        beside an older server."""
+        return MilvusKeywordIndex.name if self.lite_file is None and self.offers_bm25() else "tantivy"
+
+    def offers_bm25(self) -> bool:
+        """Whether this Milvus has full-text search (BM25 functions): Milvus Lite and servers from 2.5 on."""
+        return self.lite_file is not None or server_version(self.client) >= BM25_SINCE
 
     @classmethod
     def create(cls, location: str, directory: Path, dimension: int, config: Config) -> MilvusVectorStore:
@@ -100,11 +115,11 @@ class MilvusVectorStore:
         # Lite: exact search, the same answers as FAISS flat. A server picks its own index (AUTOINDEX).
         index.add_index(field_name="vector", index_type="FLAT" if lite else "AUTOINDEX", metric_type="IP")
         client.create_collection(collection, schema=schema, index_params=index)
-        return cls(client, collection, uri, uri if lite else None)
+        return cls(client, collection, uri, uri if lite else None, location=location)
 
     @staticmethod
     def location(entry: dict) -> str:
-        return entry.get("uri", LITE)
+        return entry.get("location") or entry.get("uri", LITE)
 
     @classmethod
     def open(cls, directory: Path, entry: dict, generation: int, hidden: np.ndarray) -> MilvusVectorStore:
@@ -114,12 +129,12 @@ class MilvusVectorStore:
         if not client.has_collection(entry["collection"]):
             raise FileNotFoundError(f"Milvus collection {entry['collection']} is missing at {uri}")
         client.load_collection(entry["collection"])  # into memory, ready for searches
-        return cls(client, entry["collection"], uri, lite_file, generation, hidden)
+        return cls(client, entry["collection"], uri, lite_file, generation, hidden, entry.get("location"))
 
     def commit(self, directory: Path) -> dict:
         self.client.flush(self.collection)
         self.generation += 1
-        where = {"file": LITE_FILE} if self.lite_file else {"uri": self.uri}
+        where = {"file": LITE_FILE} if self.lite_file else {"uri": self.uri, "location": self.given_location}
         return {"vectors": self.name, **where, "collection": self.collection}
 
     def close(self) -> None:
@@ -221,6 +236,12 @@ class MilvusKeywordIndex:
         if not isinstance(vectors, MilvusVectorStore):
             raise InvalidInputError("keywords in Milvus (milvus-bm25) need vectors in Milvus too; "
                                     "use --store milvus-lite or a Milvus URI, or keywords tantivy")
+        if not vectors.offers_bm25():
+            version = ".".join(map(str, server_version(vectors.client)))
+            raise InvalidInputError(
+                f"the Milvus server at {vectors.uri} is version {version}; its BM25 full-text search (milvus-bm25) "
+                f"needs {'.'.join(map(str, BM25_SINCE))} or newer. Build with --keywords tantivy (keywords kept in "
+                "the index directory), or upgrade the server (docker-compose.yml runs 2.5)")
         client = vectors.client
         collection = LITE_KEYWORDS if vectors.lite_file else vectors.collection.replace("rag_chunks_", "rag_keywords_")
         schema = client.create_schema(auto_id=False, enable_dynamic_field=False)
