@@ -114,6 +114,26 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def built_once(request, build, name: str) -> Path:
+    """The tiny model ``build`` trains (seeded, on the spot), kept in pytest's cache and reused while its
+    recipe (the module that builds it) and the transformers version stay the same: training it again
+    would cost the fast lane half a minute. A build cut off midway is never reused."""
+    import hashlib
+    import inspect
+
+    import transformers
+
+    recipe = inspect.getsource(inspect.getmodule(build)) + transformers.__version__
+    directory = request.config.cache.mkdir(f"{name}-{hashlib.sha256(recipe.encode()).hexdigest()[:16]}")
+    complete = directory.with_name(directory.name + ".built")  # beside it: the folder holds the model alone
+    if not complete.exists():
+        for leftover in directory.iterdir():
+            shutil.rmtree(leftover) if leftover.is_dir() else leftover.unlink()
+        build(directory)
+        complete.touch()
+    return directory
+
+
 @pytest.fixture
 def hash_embedder() -> HashEmbedder:
     return HashEmbedder()

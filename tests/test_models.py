@@ -14,6 +14,7 @@ from rag.errors import ModelDownloadError
 from rag.models.hub import RECORD, pull, pulled_models
 from rag.readers import QAReader, make_reader, with_model
 from tests.annotated import embedded_query
+from tests.conftest import built_once
 from tests.tiny_qa import FakeHub, build_tiny_qa
 from tests.tiny_t5 import colour_hits
 
@@ -21,8 +22,8 @@ NAME = "tiny-owner/tiny-qa"
 
 
 @pytest.fixture(scope="module")
-def tiny_qa(tmp_path_factory):
-    return build_tiny_qa(tmp_path_factory.mktemp("tiny-qa"))
+def tiny_qa(request):
+    return built_once(request, build_tiny_qa, "tiny-qa")
 
 
 def test_the_qa_reader_answers_with_the_models_span_and_cites_its_sentence(tiny_qa, real_embedder):

@@ -8,12 +8,13 @@ from rag.errors import ModelNotAvailableError
 from rag.readers import ExtractiveReader, Seq2SeqReader, make_reader
 from rag.types import Chunk, Hit
 from tests.annotated import embedded_query
+from tests.conftest import built_once
 from tests.tiny_t5 import build_tiny_t5, colour_hits
 
 
 @pytest.fixture(scope="session")
-def tiny_t5(tmp_path_factory):
-    return str(build_tiny_t5(tmp_path_factory.mktemp("tiny-t5")))
+def tiny_t5(request):
+    return str(built_once(request, build_tiny_t5, "tiny-t5"))
 
 
 @pytest.fixture(scope="module")
