@@ -123,10 +123,11 @@ def best_threshold(domains: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> 
     one withheld counts when the evidence held none. Each threshold is judged by the accuracy around
     it (within SMOOTHING): the news questions are about a hundred, so a peak one or two of them make
     by crossing at one point is noise, and the next span head's threshold would land elsewhere."""
-    thresholds = np.round(np.arange(0.05, 0.96, 0.01), 2)
+    step = 0.01
+    thresholds = np.round(np.arange(0.05, 0.96, step), 2)
     scores = np.array([np.mean([np.mean(np.where(p >= t, right, none)) for p, right, none in domains])
                        for t in thresholds])
-    width = round(SMOOTHING / 0.01)
+    width = round(SMOOTHING / step)
     smoothed = [scores[max(0, i - width):i + width + 1].mean() for i in range(len(thresholds))]
     return float(thresholds[int(np.argmax(smoothed))])
 

@@ -13,7 +13,7 @@ from rag.indexing.manifest import MANIFEST
 from rag.stores.milvus import MilvusVectorStore
 from tests.conftest import backend_config, restart_milvus_server
 from tests.fakes import HashEmbedder
-from tests.test_updates import _edit, _state
+from tests.test_updates import _built_then_edited, _state
 
 pytestmark = pytest.mark.server
 
@@ -49,9 +49,7 @@ def test_the_server_killed_mid_update_loses_nothing_and_the_next_update_recovers
     from milvus import default_server
 
     index_dir = tmp_path / "index"
-    build_index(corpus_dir, index_dir, server_config, HashEmbedder(), progress=False)
-    before = _state(index_dir, server_config)
-    _edit(corpus_dir)
+    before = _built_then_edited(corpus_dir, index_dir, server_config)
 
     add = MilvusVectorStore.add
 

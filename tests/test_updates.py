@@ -42,6 +42,15 @@ def _edit(corpus_dir: Path) -> None:
     (corpus_dir / f"{REMOVED}.txt").unlink()
 
 
+def _built_then_edited(corpus_dir: Path, index_dir: Path, config) -> dict:
+    """Build the index, then edit the corpus (one article added, one changed, one removed): what a
+    reader saw before the update that follows."""
+    build_index(corpus_dir, index_dir, config, HashEmbedder(), progress=False)
+    before = _state(index_dir, config)
+    _edit(corpus_dir)
+    return before
+
+
 def _state(index_dir: Path, config) -> dict:
     """Everything a reader sees: live articles, chunks and sentences, and what each search returns."""
     index = open_index(index_dir, config)
@@ -165,9 +174,7 @@ STEPS = {
 def test_an_update_killed_after_any_step_changes_nothing_and_the_next_update_recovers(
         corpus_dir, tmp_path, fake_config, step, monkeypatch):
     index_dir = tmp_path / "index"
-    build_index(corpus_dir, index_dir, fake_config, HashEmbedder(), progress=False)
-    before = _state(index_dir, fake_config)
-    _edit(corpus_dir)
+    before = _built_then_edited(corpus_dir, index_dir, fake_config)
     with monkeypatch.context() as patch:
         if step == "manifest":
             import rag.files

@@ -59,19 +59,24 @@ def evidence(query: Query, ranked: list[Candidate], hits: list[Hit]) -> Evidence
         open_question=float(query.answer_type == OTHER),
         top_retrieval_score=hits[0].score / lift(hits[0].period_match) if hits else 0.0,
         agreeing_candidates=min(agreeing, 5) / 5,
-        missing_question_words=_missing_share(query, question_words - sentence_words, len(question_words), best),
-        missing_names=len(names - sentence_words) / len(names) if names else 0.0,
-        names_outside_article=len(names - passage_words) / len(names) if names else 0.0,
+        missing_question_words=_question_left_out(query, question_words, sentence_words, best),
+        missing_names=_share_absent(names, sentence_words),
+        names_outside_article=_share_absent(names, passage_words),
         asked_noun_near=best.features.asked_noun,
         asked_noun_absent=float(query.asked_noun is not None and query.asked_noun not in sentence_words),
         negation_differs=float(negated(query.text) != negated(best.sentence.text)),
     )
 
 
-def _missing_share(query: Query, missing: set[str], asked: int, best: Candidate) -> float:
+def _question_left_out(query: Query, question_words: set[str], sentence_words: set[str], best: Candidate) -> float:
     """The share of what the question names that the cited sentence leaves out. A named period is one
     of those things ("the March 2023 missiles"): its words are not terms, and evidence dated in it
     covers it (possibly in it: half)."""
     if query.period is not None:
-        return (len(missing) + 1 - max(best.features.period_fit, 0.0)) / (asked + 1)
-    return len(missing) / asked if asked else 0.0
+        missing = len(question_words - sentence_words) + 1 - max(best.features.period_fit, 0.0)
+        return missing / (len(question_words) + 1)
+    return _share_absent(question_words, sentence_words)
+
+
+def _share_absent(wanted: set[str], present: set[str]) -> float:
+    return len(wanted - present) / len(wanted) if wanted else 0.0
