@@ -37,16 +37,19 @@ __all__ = [
 
 def build_index(corpus_dir="corpus", index_dir="index", config: Config | None = None, *, embedder: str | None = None,
                 store: str | None = None, keywords: str | None = None, fields: dict[str, str] | None = None,
-                rebuild: bool = False, compact: bool = False, wait: bool = True, progress: bool = True):
+                rebuild: bool = False, compact: bool = False, wait: bool = True, progress: bool = True,
+                cluster: str | None = None, workers: int | None = None):
     """Build the index of ``corpus_dir`` in ``index_dir``, or bring it up to date, as `rag index` does:
     ``embedder`` (a model name), ``store`` (where vectors live: faiss, faiss-flat, faiss-ivf, milvus-lite or
     a Milvus URI), ``keywords`` (tantivy or milvus-bm25) and ``fields`` (a dump's columns by field, as
-    --field) override ``config``. Returns an IndexReport; see rag.indexing.build.build_index."""
+    --field) override ``config``; ``cluster`` ("local" or ray://HOST:10001) prepares the articles on Ray
+    with ``workers`` workers. Returns an IndexReport; see rag.indexing.build.build_index."""
     from rag.indexing.build import build_index as build
 
     config = (config or Config()).replace(embedder=embedder, vector_store=store, keyword_store=keywords,
                                           record_fields=tuple(fields.items()) if fields else None)
-    return build(corpus_dir, index_dir, config, rebuild=rebuild, compact=compact, progress=progress, wait=wait)
+    return build(corpus_dir, index_dir, config, rebuild=rebuild, compact=compact, progress=progress, wait=wait,
+                 cluster=cluster, workers=workers)
 
 
 def add(paths, corpus_dir="corpus", index_dir="index", config: Config | None = None, progress: bool = False):

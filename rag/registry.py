@@ -39,6 +39,12 @@ LOADERS = (
     Part("feed", "rag.ingest.loaders.feeds:FeedLoader", (".rss", ".atom", ".xml")),
     Part("pdf", "rag.ingest.loaders.pdf:PdfLoader", (".pdf",)),
 )
+# Where chunk text, sentences and articles live (rag.stores.protocols.ChunkStore); the vector store picks:
+# in its collections on a Milvus server, in SQLite in the index directory otherwise.
+CHUNK_STORES = (
+    Part("sqlite", "rag.stores.sqlite:SqliteChunkStore"),
+    Part("milvus", "rag.stores.milvus_chunks:MilvusChunkStore"),
+)
 # Where chunk vectors live (rag.stores.protocols.VectorStore).
 VECTOR_STORES = (
     Part("faiss-flat", "rag.stores.faiss:FaissVectorStore", ("faiss-flat",)),

@@ -3,13 +3,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install.sh
-# The server lane's Milvus (the server extra: a real standalone server, about 60 MB) is for the tests;
-# the main set-up never installs it.
-stamp=".venv/.installed-server-$(sha256sum pyproject.toml | cut -c1-16)"
+# The server lane's Milvus (the server extra: a real standalone server, about 60 MB) and the cluster
+# lane's Ray (the cluster extra) are for the tests; the main set-up never installs them.
+stamp=".venv/.installed-server-cluster-$(sha256sum pyproject.toml | cut -c1-16)"
 if [ ! -f "$stamp" ]; then
-  echo "Installing the server test lane's Milvus into .venv (log: .venv/install-server.log)..." >&2
-  .venv/bin/python -m pip install --resume-retries 20 -e ".[server]" > .venv/install-server.log 2>&1 ||
-    { tail -n 40 .venv/install-server.log >&2; echo "install failed; see .venv/install-server.log" >&2; exit 1; }
+  echo "Installing the server and cluster test lanes' Milvus and Ray into .venv (log: .venv/install-lanes.log)..." >&2
+  .venv/bin/python -m pip install --resume-retries 20 -e ".[server,cluster]" > .venv/install-lanes.log 2>&1 ||
+    { tail -n 40 .venv/install-lanes.log >&2; echo "install failed; see .venv/install-lanes.log" >&2; exit 1; }
   rm -f .venv/.installed-server-*
   touch "$stamp"
 fi
@@ -23,4 +23,4 @@ if ! command -v chromium >/dev/null 2>&1; then
     echo "chromium not found and cannot be installed here (needs root and apt-get); the browser test will be skipped" >&2
   fi
 fi
-exec .venv/bin/python -m pytest -m "" "$@"  # every lane: fast, slow, crash, browser and server
+exec .venv/bin/python -m pytest -m "" "$@"  # every lane: fast, slow, crash, browser, server and cluster

@@ -114,7 +114,8 @@ def test_build_then_load_round_trips_manifest_and_chunks(corpus_dir, tmp_path, f
     expected = {"faiss": "faiss-flat", "faiss-ivf": "faiss-ivf"}.get(fake_config.vector_store, "milvus")
     assert manifest["backends"]["vectors"] == expected
     assert manifest["backends"]["keywords"] == (fake_config.keyword_store or "tantivy")
-    assert manifest["backends"]["store"] == "sqlite"
+    on_server = fake_config.vector_store.startswith("milvus://")  # the server holds the chunk store too
+    assert manifest["backends"]["store"] == ("milvus" if on_server else "sqlite")
     assert manifest["settings"] == fake_config.index_settings()
     assert manifest["embedder"] == {"name": "hash-embedder", "dimension": 32}
     assert manifest["chunks"] == report.total_chunks == len(index) == len(index.vectors)
@@ -267,8 +268,14 @@ def test_missing_and_corrupted_indexes_raise_clear_errors(corpus_dir, tmp_path, 
     with pytest.raises(IndexCorruptError, match="--rebuild"):
         open_index(index_dir, fake_config)
     build_index(corpus_dir, index_dir, fake_config, HashEmbedder(), rebuild=True, progress=False)
-    (index_dir / CHUNKS_FILE).write_bytes(b"not a database at all" * 100)
-    with pytest.raises(IndexCorruptError):
+    backends = json.loads((index_dir / MANIFEST).read_text())["backends"]
+    if backends["store"] == "sqlite":
+        (index_dir / CHUNKS_FILE).write_bytes(b"not a database at all" * 100)
+    else:  # the chunk store is on the server: one of its collections dropped
+        from pymilvus import MilvusClient
+
+        MilvusClient(backends["store_uri"]).drop_collection(backends["store_prefix"] + "sentences")
+    with pytest.raises(IndexCorruptError, match="--rebuild"):
         open_index(index_dir, fake_config)
     (index_dir / MANIFEST).write_text("{ truncated")
     with pytest.raises(IndexCorruptError, match="manifest.json"):

@@ -1,17 +1,23 @@
-"""What only a real Milvus server shows: what an older server lacks is refused with the alternative, and
-the server killed (SIGKILL) in the middle of an update loses nothing. The storage behaviour tests of
-test_index, test_updates and test_retrieval run on the same server through their milvus-server backend."""
+"""What only a real Milvus server shows: the server holds what answering reads (a copy of the index
+directory answers as the original, and as FAISS does); what an older server lacks is refused with the
+alternative; the server killed (SIGKILL) in the middle of an update loses nothing. The storage behaviour
+tests of test_index, test_updates and test_retrieval run on the same server through their milvus-server
+backend."""
 
 import json
+import shutil
 
 import pytest
 
+from rag.config import Config
 from rag.errors import InvalidInputError
+from rag.evaluation.dataset import read_questions
 from rag.indexing.build import build_index
 from rag.indexing.index import open_index
 from rag.indexing.manifest import MANIFEST
+from rag.pipeline import load
 from rag.stores.milvus import MilvusVectorStore
-from tests.conftest import backend_config, restart_milvus_server
+from tests.conftest import CORPUS, REPO, backend_config, restart_milvus_server, without_timings
 from tests.fakes import HashEmbedder
 from tests.test_updates import _built_then_edited, _state
 
@@ -27,6 +33,25 @@ def _collections(uri: str) -> set[str]:
     from pymilvus import MilvusClient
 
     return set(MilvusClient(uri.replace("milvus://", "http://")).list_collections())
+
+
+@pytest.mark.slow
+def test_an_index_on_the_server_answers_from_a_copy_of_its_directory_as_faiss_does(
+        tmp_path, real_qa, real_embedder, milvus_server):
+    index_dir = tmp_path / "index"
+    build_index(CORPUS, index_dir, Config(vector_store=milvus_server), real_embedder, progress=False)
+    backends = json.loads((index_dir / MANIFEST).read_text())["backends"]
+    assert backends["store"] == "milvus"  # articles, chunks, sentences and their tags are on the server
+    # 2.3 has no BM25 function: its keyword index stays beside the manifest (on 2.5 it is on the server too)
+    assert sorted(path.name for path in index_dir.iterdir()) == ["keywords", MANIFEST]
+    elsewhere = tmp_path / "another-machine" / "index"
+    shutil.copytree(index_dir, elsewhere)
+    server_qa = load(elsewhere, Config(reader="extractive"), embedder=real_embedder)
+    questions, _ = read_questions(REPO / "eval" / "questions.jsonl")
+    held_out = [question.question for question in questions if question.split == "test"]
+    assert len(held_out) > 50
+    for question in held_out:
+        assert without_timings(server_qa.ask(question).to_dict()) == without_timings(real_qa.ask(question).to_dict())
 
 
 def test_a_server_without_bm25_builds_with_tantivy_and_refuses_milvus_bm25_naming_the_fix(

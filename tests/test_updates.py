@@ -20,7 +20,8 @@ from rag.indexing.update import update, update_index
 from rag.ingest.loaders.articles import read_article
 from rag.stores.faiss import FaissVectorStore
 from rag.stores.milvus import MilvusKeywordIndex, MilvusVectorStore
-from rag.stores.sqlite import ChunkStore
+from rag.stores.milvus_chunks import MilvusChunkStore
+from rag.stores.sqlite import SqliteChunkStore
 from rag.stores.tantivy import TantivyKeywordIndex
 from tests.conftest import BACKENDS, backend_config, repeats_in_slow_lane
 from tests.fakes import HashEmbedder
@@ -164,7 +165,7 @@ def _dies_after(method):
 
 
 STEPS = {
-    "store": [(ChunkStore, "update")],
+    "store": [(SqliteChunkStore, "write_next"), (MilvusChunkStore, "write_next")],
     "vectors": [(FaissVectorStore, "commit"), (MilvusVectorStore, "commit")],  # the IVF store commits through FAISS's
     "keywords": [(TantivyKeywordIndex, "commit"), (MilvusKeywordIndex, "commit")],
 }

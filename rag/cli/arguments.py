@@ -55,6 +55,12 @@ def _index(commands) -> None:
                        help="where BM25 keywords live: tantivy (files in the index folder) or milvus-bm25 (inside "
                             "Milvus, beside Milvus vectors); default: as the index was built, milvus-bm25 on a Milvus "
                             "server, tantivy otherwise")
+    index.add_argument("--cluster", metavar="ADDRESS",
+                       help="read, split, embed and tag the articles on a Ray cluster: ray://HOST:10001 (a running "
+                            "cluster's client address; every node needs rag installed and the corpus at the same path) "
+                            "or local (a Ray started here); needs the cluster extra (pip install -e '.[cluster]')")
+    index.add_argument("--workers", type=int, metavar="N",
+                       help="Ray workers preparing articles with --cluster (default: the cluster's CPUs)")
     _field_option(index)
     index.add_argument("--json", action="store_true", help="print the build report as JSON")
     _quiet_option(index)

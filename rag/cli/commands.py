@@ -28,7 +28,7 @@ def index(args) -> int:
     config = from_env().replace(embedder=args.embedder, vector_store=args.store, keyword_store=args.keywords,
                                 record_fields=tuple(args.fields) if args.fields else None)
     report = build_index(args.corpus, args.index, config, rebuild=args.rebuild, compact=args.compact,
-                         progress=not args.quiet, wait=not args.no_wait)
+                         progress=not args.quiet, wait=not args.no_wait, cluster=args.cluster, workers=args.workers)
     for skipped in report.skipped:
         print(f"rag: warning: {skipped}", file=sys.stderr)
     if args.json:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,6 +30,10 @@ class Prepared:
     chunks: list[tuple[int, Chunk]]
     vectors: np.ndarray
     sentences: list[Sentence]
+
+
+# What prepares new articles: ``prepare`` here, or a cluster's (rag.indexing.cluster).
+Preparer = Callable[[list[Document], int, Config, Embedder, bool], Prepared]
 
 
 def prepare(documents: list[Document], next_key: int, config: Config, embedder: Embedder, progress: bool) -> Prepared:

@@ -17,11 +17,10 @@ from rag.indexing.index import Index, open_index
 from rag.indexing.lock import writing
 from rag.indexing.manifest import manifest_stamp
 from rag.indexing.plan import IndexReport
-from rag.indexing.prepare import days_of, prepare
+from rag.indexing.prepare import Preparer, days_of, prepare
 from rag.ingest.corpus import fingerprint
 from rag.models.embedders import Embedder, make_embedder
-from rag.stores.backends import location_of
-from rag.stores.sqlite import CHUNKS_FILE, ChunkStore
+from rag.stores.backends import location_of, open_chunk_store
 from rag.types import Document
 
 
@@ -84,19 +83,18 @@ def fits_update(previous: Index, config: Config) -> bool:
 
 
 def write_update(index: Index, documents: list[Document], removed_ids: list[str], config: Config,
-                 embedder: Embedder | None, progress: bool) -> tuple[int, int]:
+                 embedder: Embedder | None, progress: bool, prepare_with: Preparer = prepare) -> tuple[int, int]:
     """Write generation + 1 into the stores of ``index`` and commit it with the manifest; ``index`` then
-    shows it. Returns (chunks embedded, chunks in the index)."""
+    shows it. Returns (chunks embedded, chunks in the index). ``prepare_with``: what prepares the articles."""
     generation = index.generation
-    prepared = prepare(documents, index.store.max_key() + 1, config, embedder, progress)
+    prepared = prepare_with(documents, index.store.max_key() + 1, config, embedder, progress)
     removed_keys = np.array([key for doc_id in removed_ids for key, _ in index.store.document_chunks(doc_id)],
                             dtype=np.int64)
     removed_sentences = index.store.sentence_count(removed_ids)
     removed_hashes = index.store.content_hashes(removed_ids)
     added_hashes = {document.doc_id: document.content_hash for document in documents}
 
-    ChunkStore.update(index.directory / CHUNKS_FILE, generation, documents, prepared.chunks, prepared.sentences,
-                      removed_ids)
+    store_entry = index.store.write_next(documents, prepared.chunks, prepared.sentences, removed_ids)
     keys = np.array([key for key, _ in prepared.chunks], dtype=np.int64)
     days = days_of(documents, prepared.chunks)
     index.vectors.discard_after(index.directory, generation)
@@ -110,7 +108,7 @@ def write_update(index: Index, documents: list[Document], removed_ids: list[str]
 
     old = index.manifest
     manifest = old.updated(
-        backends={**old.backends, **vector_entry, **keyword_entry},
+        backends={**old.backends, **store_entry, **vector_entry, **keyword_entry},
         fingerprint=fingerprint(added_hashes, fingerprint(removed_hashes, old.fingerprint)),
         documents=old.documents - len(removed_hashes) + len(added_hashes),
         chunks=old.chunks - len(removed_keys) + len(keys),
@@ -120,5 +118,5 @@ def write_update(index: Index, documents: list[Document], removed_ids: list[str]
     manifest.write(index.directory)  # the commit: until this rename, every reader sees the previous generation
     index.manifest, index.stamp = manifest, manifest_stamp(index.directory)
     index.store.close()
-    index.store = ChunkStore(index.directory / CHUNKS_FILE, generation + 1)
+    index.store = open_chunk_store(index.directory, manifest.backends, generation + 1)
     return len(keys), manifest.chunks

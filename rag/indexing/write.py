@@ -20,21 +20,28 @@ from rag.indexing.index import Index
 from rag.indexing.lock import retired, staging_prefix
 from rag.indexing.manifest import Manifest
 from rag.indexing.plan import Plan
-from rag.indexing.prepare import days_of, prepare
+from rag.indexing.prepare import Preparer, days_of, prepare
 from rag.ingest.corpus import fingerprint
 from rag.ingest.tagging import SPACY_MODEL
 from rag.models.embedders import Embedder
 from rag.registry import AUTOMATIC_VECTOR_STORE
-from rag.stores.backends import create_keyword_store, create_vector_store, location_of, resolve_location
-from rag.stores.sqlite import CHUNKS_FILE, ChunkStore
+from rag.stores.backends import (
+    chunk_store_beside,
+    create_keyword_store,
+    create_vector_store,
+    location_of,
+    open_chunk_store,
+    resolve_location,
+)
 from rag.types import Chunk, Document, Sentence
 
 
 def write_whole(previous: Index | None, plan: Plan, index_dir: Path, config: Config, embedder: Embedder,
-                progress: bool) -> tuple[int, int]:
+                progress: bool, prepare_with: Preparer = prepare) -> tuple[int, int]:
     """Write every article of ``plan`` into a fresh directory and swap it in for ``previous`` (if any);
-    returns (chunks embedded, chunks in the index)."""
-    prepared = prepare(list(plan.fresh), previous.store.max_key() + 1 if previous else 0, config, embedder, progress)
+    returns (chunks embedded, chunks in the index). ``prepare_with``: what prepares the new articles."""
+    next_key = previous.store.max_key() + 1 if previous else 0
+    prepared = prepare_with(list(plan.fresh), next_key, config, embedder, progress)
     by_doc: dict[str, list[tuple[int, Chunk]]] = {}
     for key, chunk in prepared.chunks:
         by_doc.setdefault(chunk.doc_id, []).append((key, chunk))
@@ -56,6 +63,7 @@ def write_whole(previous: Index | None, plan: Plan, index_dir: Path, config: Con
     if previous is not None:
         previous.keywords.retire()
         previous.vectors.retire()
+        previous.store.retire()
     return len(prepared.chunks), len(chunks)
 
 
@@ -74,13 +82,14 @@ def _write_atomically(index_dir: Path, documents: list[Document], chunks: list[t
                       keyword_kind: str | None, config: Config, embedder: Embedder) -> None:
     index_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=staging_prefix(index_dir), dir=index_dir.parent))
-    vectors = keywords = None
+    vectors = keywords = store_entry = None
     try:
         keys = np.array([key for key, _ in chunks], dtype=np.int64)
         matrix = np.stack([vector_of[key] for key in keys]).astype(np.float32)
         days = days_of(documents, chunks)
-        ChunkStore.write(staging / CHUNKS_FILE, documents, chunks, sentences, generation=1)
         vectors = create_vector_store(location, staging, matrix.shape[1], config)
+        store_entry = chunk_store_beside(vectors).write(staging, vectors, matrix.shape[1], documents, chunks,
+                                                                 sentences)
         vectors.add(keys, matrix, days)
         vector_entry = vectors.commit(staging)
         keywords = create_keyword_store(staging, vectors, keyword_kind)
@@ -88,17 +97,25 @@ def _write_atomically(index_dir: Path, documents: list[Document], chunks: list[t
         keyword_entry = keywords.commit()
         keywords.close()
         vectors.close()
-        Manifest.new(config, {**vector_entry, **keyword_entry, "store": "sqlite"}, embedder.name, int(matrix.shape[1]),
+        Manifest.new(config, {**vector_entry, **keyword_entry, **store_entry}, embedder.name, int(matrix.shape[1]),
                      fingerprint({d.doc_id: d.content_hash for d in documents}), len(documents), len(chunks),
                      len(sentences), SPACY_MODEL).write(staging)
         _swap_into_place(staging, index_dir)
     except BaseException:
-        for store in (keywords, vectors):  # server collections the failed build made
+        if store_entry is not None:  # server collections the failed build made
+            _retire_chunk_store(staging, store_entry)
+        for store in (keywords, vectors):
             if store is not None:
                 store.retire()
                 store.close()
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+def _retire_chunk_store(directory: Path, entry: dict) -> None:
+    store = open_chunk_store(directory, entry, generation=1)
+    store.retire()
+    store.close()
 
 
 def _swap_into_place(staging: Path, index_dir: Path) -> None:

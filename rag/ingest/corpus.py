@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 from rag.dates import inferred_date
@@ -32,11 +32,17 @@ def corpus_files(corpus_dir: Path) -> list[Path]:
                   if p.is_file() and p.suffix.lower() in SUFFIXES and p.name != METADATA_FILE)
 
 
-def read_corpus(corpus_dir: str | Path, progress: bool = False, fields: Mapping[str, str] | None = None
-                ) -> tuple[list[Document], list[Skipped]]:
+# Reads (file, metadata overrides) pairs and the dump fields into each file's (articles, skipped), in order.
+FileReader = Callable[[list[tuple[Path, Mapping[str, str]]], Mapping[str, str]],
+                      Iterable[tuple[list[Document], list[Skipped]]]]
+
+
+def read_corpus(corpus_dir: str | Path, progress: bool = False, fields: Mapping[str, str] | None = None,
+                read_files: FileReader | None = None) -> tuple[list[Document], list[Skipped]]:
     """Every readable article in ``corpus_dir``, and the files and records that were skipped and why.
     ``progress``: a bar over the bytes read, with the articles so far and an ETA (dumps advance it as they
-    stream); ``fields``: the dump columns that hold a record's text, title, date... (rag.ingest.loaders.records)."""
+    stream); ``fields``: the dump columns that hold a record's text, title, date... (rag.ingest.loaders.records);
+    ``read_files``: what reads the files (a cluster's workers), else ``read_file`` here, one after another."""
     from tqdm import tqdm
 
     corpus_dir = Path(corpus_dir)
@@ -52,11 +58,14 @@ def read_corpus(corpus_dir: str | Path, progress: bool = False, fields: Mapping[
         else:
             paths.append(path)
     sizes = [_size(path) for path in paths]
+    files = [(path, metadata.get(path.stem, {})) for path in paths]
+    read = 0
     with tqdm(total=sum(sizes), desc="Reading articles", unit="B", unit_scale=True, disable=not progress) as bar:
-        for path, size in zip(paths, sizes, strict=True):
-            finished = bar.n + size
-            found, problems = read_file(path, metadata.get(path.stem, {}), bar.update, fields)
-            bar.update(finished - bar.n)  # loaders that do not stream advance by the whole file
+        results = (read_files(files, fields or {}) if read_files else
+                   (read_file(path, overrides, bar.update, fields) for path, overrides in files))
+        for size, (found, problems) in zip(sizes, results, strict=True):
+            read += size
+            bar.update(read - bar.n)  # loaders that do not stream advance by the whole file
             skipped.extend(problems)
             for document in found:
                 if document.doc_id in removed:

@@ -9,8 +9,8 @@ import numpy as np
 
 from rag.config import Config, check_vector_store
 from rag.errors import IndexMismatchError
-from rag.registry import AUTOMATIC_VECTOR_STORE, KEYWORD_STORES, VECTOR_STORES, Part, chosen, named, names
-from rag.stores.protocols import KeywordStore, VectorStore
+from rag.registry import AUTOMATIC_VECTOR_STORE, CHUNK_STORES, KEYWORD_STORES, VECTOR_STORES, Part, chosen, named, names
+from rag.stores.protocols import ChunkStore, KeywordStore, VectorStore
 
 
 def resolve_location(location: str, chunks: int, exact_below: int) -> str:
@@ -33,6 +33,16 @@ def create_keyword_store(directory: Path, vectors: VectorStore, kind: str | None
     """An empty keyword store for a full write of the index in ``directory``: ``kind`` as --keywords names
     it, or None for the one that suits ``vectors`` (Milvus's own BM25 on a Milvus server, tantivy otherwise)."""
     return chosen(KEYWORD_STORES, kind or vectors.default_keywords).implementation().create(directory, vectors)
+
+
+def chunk_store_beside(vectors: VectorStore) -> type[ChunkStore]:
+    """The chunk store a full write puts beside ``vectors``: on the same server, or in the index directory."""
+    return named(CHUNK_STORES, vectors.chunk_store).implementation()
+
+
+def open_chunk_store(directory: Path, entry: dict, generation: int) -> ChunkStore:
+    """The chunk store a manifest's ``backends`` entry names, at ``generation``."""
+    return _part(CHUNK_STORES, entry, "store", directory).implementation().open(directory, entry, generation)
 
 
 def open_vector_store(directory: Path, entry: dict, generation: int, hidden: np.ndarray) -> VectorStore:
@@ -59,7 +69,7 @@ def location_of(entry: dict) -> str:
 
 def check_backends(entry: dict, directory: Path) -> None:
     """IndexMismatchError unless this rag can read the stores a manifest's ``backends`` entry names."""
-    for kind, parts in (("vectors", VECTOR_STORES), ("keywords", KEYWORD_STORES)):
+    for kind, parts in (("store", CHUNK_STORES), ("vectors", VECTOR_STORES), ("keywords", KEYWORD_STORES)):
         _part(parts, entry, kind, directory)
 
 

@@ -60,6 +60,7 @@ class FaissVectorStore:
         self._selectors: dict[tuple, tuple] = {}  # (since, until) -> its ID selector (and its parts), until keys change
 
     default_keywords = "tantivy"  # beside it in the index directory
+    chunk_store = "sqlite"  # likewise
 
     @classmethod
     def create(cls, location: str, directory: Path, dimension: int, config: Config) -> FaissVectorStore:

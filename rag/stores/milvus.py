@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import logging
 import re
+import time
 import uuid
 from pathlib import Path
 
@@ -47,7 +48,7 @@ def server_version(client) -> tuple[int, int]:
     return (int(match.group(1)), int(match.group(2))) if match else (0, 0)
 
 
-def _connect(uri: str):
+def connect(uri: str):
     from pymilvus import MilvusClient
     from pymilvus.exceptions import MilvusException
 
@@ -59,6 +60,32 @@ def _connect(uri: str):
         raise StoreUnavailableError(
             f"cannot reach Milvus at {uri} ({error.message}); start it (docs/milvus.md) or build with --store faiss"
         ) from None
+
+
+def written_now() -> int:
+    """Now as a Milvus hybrid timestamp: when a commit's rows were all acknowledged by the server."""
+    from pymilvus import utility
+
+    return utility.mkts_from_unixtime(time.time())
+
+
+def reads_since(written_at: int) -> dict:
+    """Read options that see every row written by ``written_at`` (0: the collection's default). A server
+    answers at once once its query nodes have caught up with that time, a fraction of a second after the
+    write, where Strong consistency waits for the server's next tick (up to 200 ms on 2.3) on every read;
+    the writing and reading machines' clocks must agree (NTP)."""
+    return {"consistency_level": "Customized", "guarantee_timestamp": written_at} if written_at else {}
+
+
+def loaded(client, collection: str, uri: str) -> None:
+    """A collection in memory, ready for searches (loaded now if it is not: a restarted server, a new
+    file); FileNotFoundError when it is gone."""
+    from pymilvus.client.types import LoadState
+
+    if not client.has_collection(collection):
+        raise FileNotFoundError(f"Milvus collection {collection} is missing at {uri}")
+    if client.get_load_state(collection)["state"] != LoadState.Loaded:
+        client.load_collection(collection)
 
 
 class _UnimplementedProbe(logging.Filter):
@@ -78,8 +105,9 @@ class MilvusVectorStore:
     name = "milvus"
 
     def __init__(self, client, collection: str, uri: str, lite_file: str | None, generation: int = 0,
-                 hidden: np.ndarray | None = None, location: str | None = None):
+                 hidden: np.ndarray | None = None, location: str | None = None, written_at: int = 0):
         self.client = client
+        self.written_at = written_at  # when what its generation shows was written (reads_since)
         self.collection = collection
         self.uri = uri
         self.given_location = location or uri  # as --store named it ("milvus://host:19530"), for the manifest
@@ -94,6 +122,12 @@ class MilvusVectorStore:
         beside an older server."""
         return MilvusKeywordIndex.name if self.lite_file is None and self.offers_bm25() else "tantivy"
 
+    @property
+    def chunk_store(self) -> str:
+        """On a server, the chunk store too (rag.stores.milvus_chunks), so the server holds what answering
+        reads; beside Milvus Lite, SQLite in the index directory like the Lite file."""
+        return "sqlite" if self.lite_file else "milvus"
+
     def offers_bm25(self) -> bool:
         """Whether this Milvus has full-text search (BM25 functions): Milvus Lite and servers from 2.5 on."""
         return self.lite_file is not None or server_version(self.client) >= BM25_SINCE
@@ -105,7 +139,7 @@ class MilvusVectorStore:
         lite = location == LITE
         uri = str(Path(directory) / LITE_FILE) if lite else _server_uri(location)
         collection = LITE_COLLECTION if lite else f"rag_chunks_{uuid.uuid4().hex[:12]}"
-        client = _connect(uri)
+        client = connect(uri)
         schema = client.create_schema(auto_id=False, enable_dynamic_field=False)
         schema.add_field("key", DataType.INT64, is_primary=True)
         schema.add_field("vector", DataType.FLOAT_VECTOR, dim=dimension)
@@ -125,17 +159,21 @@ class MilvusVectorStore:
     def open(cls, directory: Path, entry: dict, generation: int, hidden: np.ndarray) -> MilvusVectorStore:
         lite_file = str(Path(directory) / entry["file"]) if "file" in entry else None
         uri = lite_file or entry["uri"]
-        client = _connect(uri)
-        if not client.has_collection(entry["collection"]):
-            raise FileNotFoundError(f"Milvus collection {entry['collection']} is missing at {uri}")
-        client.load_collection(entry["collection"])  # into memory, ready for searches
-        return cls(client, entry["collection"], uri, lite_file, generation, hidden, entry.get("location"))
+        client = connect(uri)
+        loaded(client, entry["collection"], uri)
+        return cls(client, entry["collection"], uri, lite_file, generation, hidden, entry.get("location"),
+                   entry.get("written_at", 0))
 
     def commit(self, directory: Path) -> dict:
-        self.client.flush(self.collection)
+        """A Lite file is flushed to disk; a server has every acknowledged row in its log, which a restart
+        replays, so readers only need to ask for reads as fresh as now (flushing costs seconds on 2.3)."""
         self.generation += 1
-        where = {"file": LITE_FILE} if self.lite_file else {"uri": self.uri, "location": self.given_location}
-        return {"vectors": self.name, **where, "collection": self.collection}
+        if self.lite_file:
+            self.client.flush(self.collection)
+            return {"vectors": self.name, "file": LITE_FILE, "collection": self.collection}
+        self.written_at = written_now()
+        return {"vectors": self.name, "uri": self.uri, "location": self.given_location,
+                "collection": self.collection, "written_at": self.written_at}
 
     def close(self) -> None:
         self.client.close()
@@ -148,14 +186,14 @@ class MilvusVectorStore:
     def retire(self) -> None:
         """A newer build replaced this one: drop its server collection (a Lite file goes with its directory)."""
         if self.lite_file is None:
-            _connect(self.uri).drop_collection(self.collection)  # a client of its own: this one may be closed
+            connect(self.uri).drop_collection(self.collection)  # a client of its own: this one may be closed
 
     def discard_after(self, directory: Path, generation: int) -> None:
         self.client.delete(self.collection, filter=f"generation > {int(generation)}")
 
     def __len__(self) -> int:
         found = self.client.query(self.collection, filter=_visible(self.generation, self.hidden),
-                                  output_fields=["count(*)"])
+                                  output_fields=["count(*)"], **reads_since(self.written_at))
         return int(found[0]["count(*)"])
 
     def add(self, keys: np.ndarray, vectors: np.ndarray, days: np.ndarray) -> None:
@@ -174,14 +212,15 @@ class MilvusVectorStore:
     def vectors_of(self, keys: np.ndarray) -> np.ndarray:
         if not len(keys):
             return np.zeros((0, 0), dtype=np.float32)
-        rows = self.client.get(self.collection, ids=[int(key) for key in keys], output_fields=["vector"])
+        rows = self.client.get(self.collection, ids=[int(key) for key in keys], output_fields=["vector"],
+                               **reads_since(self.written_at))
         by_key = {row["key"]: row["vector"] for row in rows}
         return np.array([by_key[int(key)] for key in keys], dtype=np.float32)
 
     def search(self, queries: np.ndarray, k: int, where: DateFilter | None = None) -> tuple[np.ndarray, np.ndarray]:
         expression = " and ".join([_visible(self.generation, self.hidden), *([_expression(where)] if where else [])])
         found = self.client.search(self.collection, data=np.asarray(queries, dtype=np.float32).tolist(), limit=k,
-                                   filter=expression, output_fields=["key"])
+                                   filter=expression, output_fields=["key"], **reads_since(self.written_at))
         scores = np.full((len(queries), k), -np.inf, dtype=np.float32)
         keys = np.full((len(queries), k), -1, dtype=np.int64)
         for row, hits in enumerate(found):
@@ -262,9 +301,7 @@ class MilvusKeywordIndex:
     def open(cls, directory: Path, entry: dict, vectors: VectorStore, generation: int,
              hidden: np.ndarray) -> MilvusKeywordIndex:
         collection = entry["keyword_collection"]
-        if not vectors.client.has_collection(collection):
-            raise FileNotFoundError(f"Milvus collection {collection} is missing at {vectors.uri}")
-        vectors.client.load_collection(collection)
+        loaded(vectors.client, collection, vectors.uri)
         return cls(vectors, collection, generation, hidden)
 
     def __len__(self) -> int:
@@ -307,4 +344,4 @@ class MilvusKeywordIndex:
 
     def retire(self) -> None:
         if self.vectors.lite_file is None:
-            _connect(self.vectors.uri).drop_collection(self.collection)
+            connect(self.vectors.uri).drop_collection(self.collection)

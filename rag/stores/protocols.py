@@ -1,6 +1,7 @@
 """What every store does, keyed by the stable integer key of each chunk, never by a position another file
-shares: the vector stores (inner-product search over unit vectors), the keyword stores (BM25), and the
-date filter both apply inside their searches.
+shares: the chunk stores (articles, chunks, sentences and what answering reads of them), the vector
+stores (inner-product search over unit vectors), the keyword stores (BM25), and the date filter both
+search stores apply inside their searches.
 
 Stores are opened at a generation (the count of commits to the index) and show only what was committed
 up to it, less ``hidden`` keys (chunks removed since the last full write). Writes go to the next
@@ -19,6 +20,8 @@ from typing import Protocol
 import numpy as np
 
 from rag.config import Config
+from rag.dates import EventDate
+from rag.types import Chunk, Document, Sentence
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,7 @@ class VectorStore(Protocol):
     name: str  # the backend, as the index manifest records it (rag.registry.VECTOR_STORES)
     generation: int
     default_keywords: str  # the keyword store a full write puts beside it unless --keywords names one
+    chunk_store: str  # the chunk store a full write puts beside it (rag.registry.CHUNK_STORES)
 
     @classmethod
     def create(cls, location: str, directory: Path, dimension: int, config: Config) -> VectorStore:
@@ -128,3 +132,86 @@ class KeywordStore(Protocol):
 
     def __len__(self) -> int: ...
 
+
+
+class ChunkStore(Protocol):
+    """Articles, their chunks by key, and their sentences with typed spans, event dates and vectors, as of
+    one generation; near-duplicate groups. Rows live at the generation it was opened at, as for the other
+    stores; ``hidden_keys`` are the chunks removed since the last full write."""
+
+    name: str  # the backend, as the index manifest records it (rag.registry.CHUNK_STORES)
+    generation: int
+
+    @classmethod
+    def write(cls, directory: Path, vectors: VectorStore, dimension: int, documents: list[Document],
+              keyed_chunks: list[tuple[int, Chunk]], sentences: list[Sentence]) -> dict:
+        """A new store for a full write of the index in ``directory``, beside ``vectors``, holding these rows
+        as generation 1; the manifest entry that opens it."""
+        ...
+
+    @classmethod
+    def open(cls, directory: Path, entry: dict, generation: int) -> ChunkStore: ...
+
+    def write_next(self, documents: list[Document], keyed_chunks: list[tuple[int, Chunk]], sentences: list[Sentence],
+                   removed_doc_ids: list[str]) -> dict:
+        """Write generation + 1 (what an update killed before its commit left discarded first): these rows
+        added, the rows of ``removed_doc_ids`` removed; the manifest entry that opens it."""
+        ...
+
+    def retire(self) -> None: ...
+
+    def close(self) -> None: ...
+
+    def documents(self) -> list[Document]: ...
+
+    def document(self, doc_id: str) -> Document | None: ...
+
+    def articles(self, doc_ids: set[str]) -> dict[str, tuple[str, date | None, str]]:
+        """doc_id -> (title, date, date evidence) of the given articles, without reading their text."""
+        ...
+
+    def duplicates(self, doc_ids: set[str] | None = None) -> dict[str, tuple[str, ...]]:
+        """doc_id -> its live near-duplicates (rag.ingest.duplicates), for the given articles or every one;
+        articles without copies are left out."""
+        ...
+
+    def event_dates(self, doc_ids: set[str]) -> dict[str, list[tuple[int, EventDate]]]:
+        """doc_id -> (sentence start, event date) of every date the given articles talk about."""
+        ...
+
+    def content_hashes(self, doc_ids: list[str] | None = None) -> dict[str, str]: ...
+
+    def catalogue(self, since: date | None = None, until: date | None = None) -> list[tuple]:
+        """(doc_id, title, date, date evidence, source, author, chunk count) of the live articles dated
+        within [since, until] (every one when neither is given), oldest first and undated last."""
+        ...
+
+    def chunk_count(self) -> int: ...
+
+    def sentence_count(self, doc_ids: list[str]) -> int: ...
+
+    def hidden_keys(self) -> np.ndarray: ...
+
+    def chunks(self, keys: list[int] | None = None) -> list[Chunk]: ...
+
+    def keyed_chunks(self, keys: list[int] | None = None) -> list[tuple[int, Chunk]]: ...
+
+    def document_chunks(self, doc_id: str) -> list[tuple[int, Chunk]]: ...
+
+    def keys_dated(self, since: date | None, until: date | None) -> np.ndarray:
+        """Keys of the chunks of articles dated within [since, until] (an undated article is in no range)."""
+        ...
+
+    def keys_with_events(self, since: date | None, until: date | None) -> np.ndarray:
+        """Keys of the chunks holding a sentence that talks about a date within [since, until]."""
+        ...
+
+    def max_key(self) -> int:
+        """The largest key ever given in this index, removed chunks included: keys are never reused."""
+        ...
+
+    def document_sentences(self, doc_id: str) -> list[Sentence]: ...
+
+    def sentences_in(self, chunks: list[Chunk]) -> dict[str, tuple[Sentence, ...]]:
+        """chunk_id -> the sentences each chunk overlaps, in order."""
+        ...

@@ -26,6 +26,7 @@ import numpy as np
 from rag.dates import EventDate
 from rag.faults import point
 from rag.ingest.duplicates import SIMILARITY, band_keys, signature, similarity
+from rag.stores.protocols import VectorStore
 from rag.types import Chunk, Document, Sentence, TypedSpan
 
 CHUNKS_FILE = "chunks.sqlite"  # its file in the index directory
@@ -86,8 +87,11 @@ _CHUNK_COLUMNS = 'chunk_key, chunk_id, doc_id, start, "end", text'
 _SENTENCE_COLUMNS = 'sentence_id, doc_id, start, "end", text, spans, dates, vector'
 
 
-class ChunkStore:
-    """Read access to the store as of one generation. Safe to share between threads: it only reads."""
+class SqliteChunkStore:
+    """The store as of one generation, in ``chunks.sqlite`` of the index directory. Safe to share between
+    threads: it only reads; writes open a connection of their own."""
+
+    name = "sqlite"
 
     def __init__(self, path: Path, generation: int):
         self.path = Path(path)
@@ -101,26 +105,34 @@ class ChunkStore:
         self.keys_dated = functools.lru_cache(maxsize=16)(self._keys_dated)
         self.keys_with_events = functools.lru_cache(maxsize=16)(self._keys_with_events)
 
-    @staticmethod
-    def write(path: Path, documents: list[Document], keyed_chunks: list[tuple[int, Chunk]], sentences: list[Sentence],
-              generation: int = 1) -> None:
-        """A new store holding these rows as ``generation``."""
-        db = sqlite3.connect(path)
+    @classmethod
+    def write(cls, directory: Path, vectors: VectorStore, dimension: int, documents: list[Document],
+              keyed_chunks: list[tuple[int, Chunk]], sentences: list[Sentence]) -> dict:
+        """A new store in ``directory`` holding these rows as generation 1; its manifest entry."""
+        db = sqlite3.connect(Path(directory) / CHUNKS_FILE)
         try:
             db.executescript(_SCHEMA)
-            _insert(db, generation, documents, keyed_chunks, sentences)
+            _insert(db, 1, documents, keyed_chunks, sentences)
             point("store rows inserted")
             db.commit()
             point("store committed")
         finally:
             db.close()
+        return {"store": cls.name}
 
-    @staticmethod
-    def update(path: Path, committed: int, documents: list[Document], keyed_chunks: list[tuple[int, Chunk]],
-               sentences: list[Sentence], removed_doc_ids: list[str]) -> None:
-        """Write generation ``committed + 1`` in one transaction: the rows of ``removed_doc_ids``
-        marked removed, the given rows added. First discards what an update killed before its commit left."""
-        db = sqlite3.connect(path)
+    @classmethod
+    def open(cls, directory: Path, entry: dict, generation: int) -> SqliteChunkStore:
+        return cls(Path(directory) / CHUNKS_FILE, generation)
+
+    def retire(self) -> None:
+        pass  # the file goes with its index directory
+
+    def write_next(self, documents: list[Document], keyed_chunks: list[tuple[int, Chunk]], sentences: list[Sentence],
+                   removed_doc_ids: list[str]) -> dict:
+        """Write generation + 1 in one transaction: the rows of ``removed_doc_ids`` marked removed, the given
+        rows added. First discards what an update killed before its commit left."""
+        committed = self.generation
+        db = sqlite3.connect(self.path)
         try:
             with db:
                 for table in _TABLES:
@@ -137,6 +149,7 @@ class ChunkStore:
             point("store generation committed")
         finally:
             db.close()
+        return {"store": self.name}
 
     def close(self) -> None:
         self._db.close()
