@@ -57,6 +57,19 @@ def test_every_registered_store_meets_its_protocol(part):
     assert inspect.ismethod(store.create) and inspect.ismethod(store.open)  # classmethods, chosen by the registry
 
 
+@pytest.mark.parametrize("part", registry.CHUNK_STORES, ids=lambda part: part.name)
+def test_every_registered_chunk_store_meets_its_protocol(part):
+    from rag.stores.protocols import ChunkStore
+
+    store = part.implementation()
+    assert store.name == part.name
+    # keys_dated and keys_with_events are cached per open store, so they are set in __init__
+    wanted = set(vars(ChunkStore)) - {"name", "generation", "keys_dated", "keys_with_events"}
+    methods = [name for name in wanted if not name.startswith("_")]
+    assert "sentences_in" in methods and all(callable(getattr(store, method, None)) for method in methods)
+    assert inspect.ismethod(store.write) and inspect.ismethod(store.open)  # classmethods, chosen by the registry
+
+
 @pytest.mark.parametrize("part", registry.READERS, ids=lambda part: part.name)
 def test_every_registered_reader_meets_the_reader_protocol(part):
     reader = part.implementation()
