@@ -121,6 +121,16 @@ def test_with_a_password_the_page_and_its_api_answer_no_one_without_it(library):
         page.close()
 
 
+def upload_through_page(page, url: str, article: Path, timeout: int) -> None:
+    """Open the page at ``url``, add ``article`` through its corpus panel, and wait until it says so."""
+    page.goto(url)
+    page.locator("#status").get_by_text("articles").wait_for(timeout=30_000)
+    page.get_by_text("Manage the corpus").click()
+    page.locator("input[type=file]").set_input_files(str(article))
+    page.get_by_role("button", name="Add and index").click()
+    page.get_by_text(f"Added {article.stem}").wait_for(timeout=timeout)
+
+
 @pytest.mark.browser
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (.ci/run installs it)")
 def test_script_in_articles_and_uploads_shows_as_text_and_never_runs(server, library, tmp_path):
@@ -145,12 +155,7 @@ def test_script_in_articles_and_uploads_shows_as_text_and_never_runs(server, lib
             page = browser.new_page(viewport={"width": 1280, "height": 900})
             dialogs = []
             page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
-            page.goto(server)
-            page.locator("#status").get_by_text("articles").wait_for(timeout=30_000)
-            page.get_by_text("Manage the corpus").click()
-            page.locator("input[type=file]").set_input_files(str(uploaded))
-            page.get_by_role("button", name="Add and index").click()
-            page.get_by_text("Added harbour").wait_for(timeout=60_000)
+            upload_through_page(page, server, uploaded, timeout=60_000)
             for question in ("Why did the Quayport dockers walk out?", "When did the harbour pilots join the strike?"):
                 page.locator("#question textarea").fill(question)
                 page.locator("#ask").click()

@@ -16,7 +16,8 @@ from rag.indexing.build import build_index
 from tests.conftest import CORPUS, free_port
 
 pytest.importorskip("gradio", reason="the chat page needs the app extra: pip install -e '.[app]'")
-CHROMIUM = Path("/usr/bin/chromium")
+from tests.test_app import CHROMIUM, upload_through_page  # noqa: E402
+
 QUESTION = "When did Zorblat Industries open a plant in Tromso?"
 
 
@@ -69,12 +70,7 @@ def test_an_article_added_through_one_replica_is_answered_by_the_other(tmp_path,
                 "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
             try:
                 page = browser.new_page(viewport={"width": 1280, "height": 900})
-                page.goto(first)
-                page.locator("#status").get_by_text("articles").wait_for(timeout=30_000)
-                page.get_by_text("Manage the corpus").click()
-                page.locator("input[type=file]").set_input_files(str(article))
-                page.get_by_role("button", name="Add and index").click()
-                page.get_by_text("Added zorblat").wait_for(timeout=120_000)
+                upload_through_page(page, first, article, timeout=120_000)
             finally:
                 browser.close()
         answer = _ask(second)

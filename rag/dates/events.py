@@ -27,6 +27,16 @@ class EventDate:
     month: int | None = None  # for a date whose year is unknown: "March 23, year unknown"
     day: int | None = None
 
+    def stored(self) -> list:
+        """As the index stores it: [phrase, first, last, month, day], dates in ISO form."""
+        return [self.phrase, _iso(self.first), _iso(self.last), self.month, self.day]
+
+    @classmethod
+    def from_stored(cls, values: list) -> EventDate:
+        phrase, first, last, month, day = values
+        return cls(phrase, date.fromisoformat(first) if first else None, date.fromisoformat(last) if last else None,
+                   month, day)
+
     def label(self) -> str:
         if self.first is None:
             month = calendar.month_name[self.month or 1]
@@ -156,3 +166,7 @@ def _parsed(phrase: str, base: date, prefer: str) -> tuple[date, str] | None:
         "RELATIVE_BASE": datetime.combine(base, time()), "PREFER_DATES_FROM": prefer})
     found = parser.get_date_data(phrase)
     return (found.date_obj.date(), found.period) if found.date_obj else None
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day else None

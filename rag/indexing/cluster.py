@@ -172,7 +172,7 @@ def _document_from(data: dict) -> Document:
 def _sentence_json(sentence: Sentence) -> dict:
     return {"sentence_id": sentence.sentence_id, "doc_id": sentence.doc_id, "start": sentence.start,
             "end": sentence.end, "text": sentence.text, "spans": [[s.start, s.end, s.kind] for s in sentence.spans],
-            "dates": [[e.phrase, _iso(e.first), _iso(e.last), e.month, e.day] for e in sentence.dates],
+            "dates": [e.stored() for e in sentence.dates],
             "vector": np.asarray(sentence.vector, dtype=np.float32).tolist()}
 
 
@@ -180,8 +180,7 @@ def _sentence_from(data: dict) -> Sentence:
     text = data["text"]
     return Sentence(sentence_id=data["sentence_id"], doc_id=data["doc_id"], start=data["start"], end=data["end"],
                     text=text, spans=tuple(TypedSpan(a, b, kind, text[a:b]) for a, b, kind in data["spans"]),
-                    dates=tuple(EventDate(phrase, _day(first), _day(last), month, day)
-                                for phrase, first, last, month, day in data["dates"]),
+                    dates=tuple(EventDate.from_stored(values) for values in data["dates"]),
                     vector=np.asarray(data["vector"], dtype=np.float32))
 
 

@@ -57,7 +57,7 @@ def rows_of(generation: int, documents: list[Document], keyed_chunks: list[tuple
             {"sentence_id": s.sentence_id, "doc_id": s.doc_id, "generation": generation, "start": s.start,
              "end": s.end, **inline("sentence", s.sentence_id, s.doc_id, s.text),
              "tags": {"spans": [[span.start, span.end, span.kind] for span in s.spans],
-                      "dates": [[e.phrase, _iso(e.first), _iso(e.last), e.month, e.day] for e in s.dates]},
+                      "dates": [e.stored() for e in s.dates]},
              "vector": np.asarray(s.vector, dtype=np.float32).tolist()}
             for s in sentences],
         "event_dates": [{"doc_id": s.doc_id, "generation": generation, "position": s.start,
@@ -135,13 +135,8 @@ def date_of(iso_date: str | None) -> date | None:
     return date.fromisoformat(iso_date) if iso_date else None
 
 
-def _iso(day: date | None) -> str | None:
-    return day.isoformat() if day else None
-
-
 def event_dates_of(stored: list) -> tuple[EventDate, ...]:
-    return tuple(EventDate(phrase, date_of(first), date_of(last), month, day)
-                 for phrase, first, last, month, day in stored)
+    return tuple(EventDate.from_stored(values) for values in stored)
 
 
 def document_of(row: dict) -> Document:

@@ -326,7 +326,7 @@ def _insert(db: sqlite3.Connection, generation: int, documents: list[Document], 
         [
             (generation, s.sentence_id, s.doc_id, s.start, s.end, s.text,
              json.dumps([[span.start, span.end, span.kind] for span in s.spans]),
-             json.dumps([[e.phrase, _iso(e.first), _iso(e.last), e.month, e.day] for e in s.dates]),
+             json.dumps([e.stored() for e in s.dates]),
              np.asarray(s.vector, dtype=np.float32).tobytes())
             for s in sentences
         ],
@@ -358,13 +358,8 @@ def _date(iso_date: str | None) -> date | None:
     return date.fromisoformat(iso_date) if iso_date else None
 
 
-def _iso(day: date | None) -> str | None:
-    return day.isoformat() if day else None
-
-
 def _event_dates(stored: str) -> tuple[EventDate, ...]:
-    return tuple(EventDate(phrase, _date(first), _date(last), month, day)
-                 for phrase, first, last, month, day in json.loads(stored))
+    return tuple(EventDate.from_stored(values) for values in json.loads(stored))
 
 
 def _document(row: tuple) -> Document:
