@@ -45,13 +45,13 @@ class HybridRetriever:
             since, until, lambda: np.union1d(store.keys_dated(since, until), store.keys_with_events(since, until)),
             lambda: store.keys_with_events(since, until))
         vector = query.vector if query.vector is not None else self.embedder.embed([query.text])[0]
-        _, dense = self.index.vectors.search(vector[None, :], self.config.candidates, where)
-        dense_keys = [int(key) for key in dense[0] if key >= 0]
-        lexical_keys = [int(key) for key in self.index.keywords.search(query.text, self.config.candidates, where)[0]]
+        dense_scores, dense_keys = self.index.vectors.search(vector[None, :], self.config.candidates, where)
+        dense_rank = _shared_ranks(dense_keys[0], dense_scores[0])
+        lexical_rank = _shared_ranks(*self.index.keywords.search(query.text, self.config.candidates, where))
 
         fused: dict[int, float] = {}
-        for ranking in (dense_keys, lexical_keys):
-            for rank, key in enumerate(ranking[: self.config.candidates]):
+        for ranks in (dense_rank, lexical_rank):
+            for key, rank in ranks.items():
                 fused[key] = fused.get(key, 0.0) + 1.0 / (self.config.rrf_k + rank + 1)
 
         keys = list(fused)
@@ -61,11 +61,9 @@ class HybridRetriever:
         fits = {key: self._period_fit(query, chunks[key], articles[chunks[key].doc_id][1], events) for key in keys}
         scores = {key: fused[key] * lift(fits[key][0]) for key in keys}
         copies = store.duplicates(set(articles))
-        best = _one_per_story(sorted(keys, key=lambda key: -scores[key]), chunks, copies, top_k)
+        # Keys follow corpus order, so equal scores rank alike on every store.
+        best = _one_per_story(sorted(keys, key=lambda key: (-scores[key], key)), chunks, copies, top_k)
         sentences = store.sentences_in([chunks[key] for key in best])
-
-        dense_rank = {key: rank for rank, key in enumerate(dense_keys)}
-        lexical_rank = {key: rank for rank, key in enumerate(lexical_keys)}
         return [
             Hit(
                 chunk=chunks[key],
@@ -93,6 +91,18 @@ class HybridRetriever:
         article = events.get(chunk.doc_id, [])
         own = tuple(event for position, event in article if chunk.start <= position < chunk.end)
         return passage_fit(query.period, day, own, tuple(event for _, event in article))
+
+
+def _shared_ranks(keys: np.ndarray, scores: np.ndarray) -> dict[int, int]:
+    """Each found key's rank, best 0, with equal scores sharing the better rank: stores break ties in
+    their own order (tantivy by segment, which its writer threads fill as they go), and fusion must not
+    depend on it."""
+    ranks: dict[int, int] = {}
+    for position, (key, score) in enumerate(zip(keys, scores, strict=True)):
+        if key < 0:
+            break
+        ranks[int(key)] = ranks[int(keys[position - 1])] if position and score == scores[position - 1] else position
+    return ranks
 
 
 def _one_per_story(ranked: list[int], chunks: dict[int, Chunk], copies: dict[str, tuple[str, ...]],

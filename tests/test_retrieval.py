@@ -54,6 +54,36 @@ def test_fused_scores_are_reciprocal_ranks_of_both_lists(index):
     assert hits[0].chunk.doc_id == "b_2023" and hits[0].lexical_rank == 0
 
 
+class TiesReversed:
+    """A keyword store that returns equally scored chunks in the opposite order, as another store might."""
+
+    def __init__(self, keywords):
+        self.keywords = keywords
+
+    def search(self, query, k, where=None):
+        keys, scores = self.keywords.search(query, k, where)
+        order = sorted(range(len(keys)), key=lambda position: (-scores[position], -position))
+        return keys[order], scores[order]
+
+
+def test_equally_scored_chunks_share_a_rank_whatever_order_a_store_returns_them_in(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for name, text in {"f": "The envoy praised the treaty.", "g": "The envoy signed the accord.",
+                       "h": "The envoy left."}.items():
+        (corpus / f"{name}.txt").write_text(text)
+    build_index(corpus, tmp_path / "index", CONFIG, HashEmbedder(), progress=False)
+    index = open_index(tmp_path / "index", CONFIG)
+    _, scores = index.keywords.search("envoy", CONFIG.candidates)
+    assert len(set(scores.tolist())) < len(scores)  # f and g: one "envoy" in as many words, equal BM25
+    as_stored = [(hit.chunk.chunk_id, hit.score, hit.lexical_rank) for hit in _search(index, "envoy")]
+    stored, index.keywords = index.keywords, TiesReversed(index.keywords)
+    assert [(hit.chunk.chunk_id, hit.score, hit.lexical_rank) for hit in _search(index, "envoy")] == as_stored
+    assert sorted(rank for _, _, rank in as_stored) == [0, 1, 1]
+    index.keywords = stored
+    index.close()
+
+
 def test_date_filters_keep_articles_dated_in_range_and_passages_that_talk_about_it(index):
     hits = _search(index, "missiles", since=date(2021, 1, 1), until=date(2021, 12, 31))
     assert {h.chunk.doc_id for h in hits} == {"a_2021", "e_2022"}  # e_2022 talks about last year
