@@ -5,6 +5,7 @@ was trained on, and answering a question imports neither PyTorch nor transformer
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -127,3 +128,18 @@ def test_a_span_head_trained_on_the_states_answering_reads_finds_answers_it_neve
         hits += best == first
         chance += 1 / len(scores.offsets)
     assert hits > 3 * chance  # about 5x here; an untrained or misaligned head scores near chance
+
+
+def test_a_worker_given_one_core_makes_encoders_that_compute_on_one_thread(monkeypatch):
+    import rag.models.onnx as onnx_module
+
+    model = export_path(resolve_model_path(MODEL), "float32")
+    exported_encoder(resolve_model_path(MODEL), "float32")  # exported on first use
+    tokenizer = Path(resolve_model_path(MODEL)) / "tokenizer.json"
+    default = OnnxEncoder(model, tokenizer)
+    monkeypatch.setattr(onnx_module, "_threads", None)
+    onnx_module.use_threads(1)
+    one = OnnxEncoder(model, tokenizer)
+    assert one.session.get_session_options().intra_op_num_threads == 1
+    assert default.session.get_session_options().intra_op_num_threads != 1  # 0: a thread per core
+    assert np.allclose(one.embed(TEXTS), default.embed(TEXTS), atol=1e-6)

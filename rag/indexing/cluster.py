@@ -10,6 +10,7 @@ build on a cluster gives the chunks, keys and (to float tolerance) vectors that 
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import json
 import logging
@@ -26,11 +27,14 @@ from rag.errors import InvalidInputError, StoreUnavailableError
 from rag.indexing.prepare import Prepared, prepare
 from rag.ingest.corpus import read_file
 from rag.models.embedders import Embedder, make_embedder
+from rag.models.onnx import use_threads
 from rag.types import Chunk, Document, Sentence, Skipped, TypedSpan
 
 LOCAL = "local"
 _SCHEME = "ray://"
-_DOCUMENTS_PER_BATCH = 16  # a worker's batch: long enough to batch the embedder, short enough to spread
+# A worker's batch: texts of like length embed together with little padding. Preparing 1,000 generated
+# articles in batches of 16 took 27% longer than all at once, in batches of 128 5% longer.
+_DOCUMENTS_PER_BATCH = 128
 
 
 def check_cluster(address: str) -> None:
@@ -110,7 +114,8 @@ class RayCluster:
         dataset = ray.data.from_items([{"document": json.dumps(_document_json(document))} for document in documents],
                                       override_num_blocks=blocks)
         # The config travels with the class: constructor arguments would sit in the object store, which Ray
-        # warns cannot bring a restarted worker back.
+        # warns cannot bring a restarted worker back (Ray 2.5x prints that warning for its own arguments
+        # anyway, ray-project/ray#57733).
         preparer = type("Preparer", (_Preparer,), {"config": config})
         prepared = dataset.map_batches(preparer, batch_size=_DOCUMENTS_PER_BATCH, num_cpus=1,
                                        compute=ray.data.ActorPoolStrategy(size=min(self.workers, blocks)))
@@ -124,10 +129,11 @@ class RayCluster:
                 for chunk in done["chunks"]:
                     chunks.append((next_key, Chunk(*chunk)))
                     next_key += 1
-                vectors.extend(done["vectors"])
+                vectors.append(_vectors_from(done["vectors"]))
                 sentences.extend(_sentence_from(sentence) for sentence in done["sentences"])
                 bar.update()
-        return Prepared(chunks, np.array(vectors, dtype=np.float32) if vectors else np.zeros((0, 0), np.float32),
+        return Prepared(chunks, np.concatenate([block for block in vectors if len(block)]) if chunks
+                        else np.zeros((0, 0), np.float32),
                         sentences)
 
 
@@ -144,6 +150,7 @@ class _Preparer:
     config: Config  # set on a subclass for each build
 
     def __init__(self):
+        use_threads(1)  # this worker's one CPU (num_cpus=1)
         self.embedder = make_embedder(self.config.embedder)
 
     def __call__(self, batch: dict) -> dict:
@@ -154,7 +161,7 @@ class _Preparer:
             mine = [index for index, (_, chunk) in enumerate(done.chunks) if chunk.doc_id == document.doc_id]
             rows.append(json.dumps({
                 "chunks": [dataclasses.astuple(done.chunks[index][1]) for index in mine],
-                "vectors": [done.vectors[index].tolist() for index in mine],  # float32 values round-trip exactly
+                "vectors": _vectors_json(done.vectors[mine]),
                 "sentences": [_sentence_json(s) for s in done.sentences if s.doc_id == document.doc_id]}))
         return {"prepared": rows}
 
@@ -173,7 +180,7 @@ def _sentence_json(sentence: Sentence) -> dict:
     return {"sentence_id": sentence.sentence_id, "doc_id": sentence.doc_id, "start": sentence.start,
             "end": sentence.end, "text": sentence.text, "spans": [[s.start, s.end, s.kind] for s in sentence.spans],
             "dates": [e.stored() for e in sentence.dates],
-            "vector": np.asarray(sentence.vector, dtype=np.float32).tolist()}
+            "vector": _vectors_json(np.asarray(sentence.vector)[None, :])}
 
 
 def _sentence_from(data: dict) -> Sentence:
@@ -181,7 +188,21 @@ def _sentence_from(data: dict) -> Sentence:
     return Sentence(sentence_id=data["sentence_id"], doc_id=data["doc_id"], start=data["start"], end=data["end"],
                     text=text, spans=tuple(TypedSpan(a, b, kind, text[a:b]) for a, b, kind in data["spans"]),
                     dates=tuple(EventDate.from_stored(values) for values in data["dates"]),
-                    vector=np.asarray(data["vector"], dtype=np.float32))
+                    vector=_vectors_from(data["vector"])[0])
+
+
+def _vectors_json(vectors: np.ndarray) -> list:
+    """Rows of float32 vectors as [dimension, base64 of their little-endian bytes]: exact, and a tenth of
+    the time that decimal numbers take to write and read back (the process collecting them shares the
+    workers' cores)."""
+    rows = np.ascontiguousarray(vectors, dtype="<f4")
+    return [int(rows.shape[1]), base64.b64encode(rows.tobytes()).decode("ascii")]
+
+
+def _vectors_from(data: list) -> np.ndarray:
+    dimension, encoded = data
+    flat = np.frombuffer(base64.b64decode(encoded), dtype="<f4").astype(np.float32)
+    return flat.reshape(-1, dimension) if len(flat) else np.zeros((0, dimension), dtype=np.float32)
 
 
 def _iso(day: date | None) -> str | None:

@@ -33,6 +33,15 @@ from rag.models.local import resolve_model_path
 
 PRECISIONS = ("float32", "int8")
 _VERSIONED = ("torch", "transformers", "onnxruntime", "onnx")
+_threads: int | None = None  # None: ONNX Runtime's default, a thread per core
+
+
+def use_threads(threads: int) -> None:
+    """Encoders made from now on in this process compute on ``threads`` threads: for a worker process
+    given a share of the cores (Ray gives each ingest worker one), where a thread per core in every
+    worker would only contend with the others."""
+    global _threads
+    _threads = threads
 
 
 class OnnxEncoder:
@@ -46,6 +55,8 @@ class OnnxEncoder:
         options.log_severity_level = 3  # its warnings about unused initialisers are not ours to act on
         # Idle threads that spin waiting for the next input would take the cores a concurrent build needs.
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        if _threads:
+            options.intra_op_num_threads = _threads
         self.session = onnxruntime.InferenceSession(str(model_file), options, providers=["CPUExecutionProvider"])
         self.tokenizer = Tokenizer.from_file(str(tokenizer_file))
         self.tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
