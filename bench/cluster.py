@@ -68,12 +68,12 @@ def build(corpus: Path, index: Path, workers: int | None) -> dict:
             "sentences": manifest["sentences"], "disk_mb": disk / 2**20}
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> list[tuple[str, dict]]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--articles", type=int, default=10_000)
     parser.add_argument("--sentences", type=int, default=4, help="sentences per article (default: 4, a news brief)")
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "cluster-ingest.md")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     work = Path(tempfile.mkdtemp(prefix="rag-cluster-bench-"))
     try:
         write_archive(work / "small", 20, args.sentences)
@@ -90,6 +90,7 @@ def main() -> None:
     finally:
         shutil.rmtree(work, ignore_errors=True)
     _write(args, rows, fixed)
+    return rows
 
 
 def _write(args, rows: list[tuple[str, dict]], fixed: dict) -> None:

@@ -41,14 +41,14 @@ class Spread:
         return self.servers[next(self._turn) % len(self.servers)].ask(question)
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--replicas", type=int, default=2)
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--questions", type=int, default=640)
     parser.add_argument("--store", help="a Milvus server URI (default: start the server extra's for the run)")
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "replicas.md")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     work = Path(tempfile.mkdtemp(prefix="rag-replicas-"))
     milvus = None
     if args.store is None:
@@ -64,6 +64,7 @@ def main() -> None:
         if milvus is not None:
             milvus.stop()
     _write(args, results)
+    return results
 
 
 def _measure(args, index_dir: Path) -> dict:

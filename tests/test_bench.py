@@ -1,6 +1,7 @@
 """Smoke runs of the benchmarks: the storage benchmark on 10k chunks (exact stores find exactly what
 brute force finds), the load benchmark with a few clients, the file-size benchmark on small files,
-the peer benchmark's generated archive and its rag runner (the peers themselves need the bench extra)."""
+the peer benchmark's generated archive and its rag runner (the peers themselves need the bench extra),
+Ray ingest beside plain `rag index` on a few articles, replicas over the test server with a few clients."""
 
 import importlib.util
 
@@ -74,3 +75,28 @@ def test_the_peer_benchmark_measures_rag_on_a_generated_archive(tmp_path):
     assert indexed["chunks"] >= 60 and indexed["chunks_per_s"] > 0 and indexed["raw_encode_chunks_per_s"] > 0
     _, queried = peers.in_fresh_process(["query", "rag", *arguments])
     assert queried["questions"] == 50 and queried["recall_at_5"] >= 0.8 and queried["answer_p50_ms"] > 0
+
+
+@pytest.mark.slow
+@pytest.mark.cluster
+def test_the_cluster_benchmark_builds_the_same_index_plainly_and_on_ray(tmp_path):
+    pytest.importorskip("ray", reason="the cluster lane needs the cluster extra: pip install -e '.[cluster]'")
+    rows = _bench("cluster").main(["--articles", "60", "--out", str(tmp_path / "ingest.md")])
+    assert [label for label, _ in rows] == ["plain `rag index`", "Ray, 1 worker", "Ray, 2 workers"]
+    plain = rows[0][1]
+    assert plain["documents"] == 60 and plain["sentences"] > 3 * 60  # 4 drawn per article; a few split otherwise
+    for _, result in rows:
+        assert (result["documents"], result["chunks"], result["sentences"]) == \
+            (plain["documents"], plain["chunks"], plain["sentences"])
+    assert "| Ray, 2 workers |" in (tmp_path / "ingest.md").read_text()
+
+
+@pytest.mark.slow
+@pytest.mark.server
+def test_the_replica_benchmark_spreads_clients_over_replicas_and_checks_every_answer(tmp_path, milvus_server):
+    results = _bench("replicas").main(["--clients", "2", "--questions", "8", "--store", milvus_server,
+                                       "--out", str(tmp_path / "replicas.md")])
+    assert results["disagreements"] == 0 and results["questions"] > 0
+    assert [level["clients"] for level in results["levels"]] == [2, 2]
+    assert all(level["wrong"] == 0 and level["errors"] == 0 and level["questions"] == 8 for level in results["levels"])
+    assert "| 2 | 2 | 8 |" in (tmp_path / "replicas.md").read_text()

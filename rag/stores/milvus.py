@@ -262,11 +262,12 @@ class MilvusKeywordIndex:
     name = "milvus-bm25"
 
     def __init__(self, vectors: MilvusVectorStore, collection: str, generation: int = 0,
-                 hidden: np.ndarray | None = None):
+                 hidden: np.ndarray | None = None, written_at: int = 0):
         self.vectors = vectors  # owns the connection
         self.collection = collection
         self.generation = generation
         self.hidden = np.zeros(0, dtype=np.int64) if hidden is None else np.asarray(hidden, dtype=np.int64)
+        self.written_at = written_at  # as MilvusVectorStore's: what this generation shows was written by then
 
     @classmethod
     def create(cls, directory: Path, vectors: VectorStore) -> MilvusKeywordIndex:
@@ -278,9 +279,9 @@ class MilvusKeywordIndex:
         if not vectors.offers_bm25():
             version = ".".join(map(str, server_version(vectors.client)))
             raise InvalidInputError(
-                f"the Milvus server at {vectors.uri} is version {version}; its BM25 full-text search (milvus-bm25) "
-                f"needs {'.'.join(map(str, BM25_SINCE))} or newer. Build with --keywords tantivy (keywords kept in "
-                "the index directory), or upgrade the server (docker-compose.yml runs 2.5)")
+                f"the Milvus server at {vectors.given_location} is version {version}; its BM25 full-text search "
+                f"(milvus-bm25) needs {'.'.join(map(str, BM25_SINCE))} or newer. Build with --keywords tantivy "
+                "(keywords kept in the index directory), or upgrade the server (docker-compose.yml runs 2.5)")
         client = vectors.client
         collection = LITE_KEYWORDS if vectors.lite_file else vectors.collection.replace("rag_chunks_", "rag_keywords_")
         schema = client.create_schema(auto_id=False, enable_dynamic_field=False)
@@ -302,11 +303,11 @@ class MilvusKeywordIndex:
              hidden: np.ndarray) -> MilvusKeywordIndex:
         collection = entry["keyword_collection"]
         loaded(vectors.client, collection, vectors.uri)
-        return cls(vectors, collection, generation, hidden)
+        return cls(vectors, collection, generation, hidden, entry.get("keywords_written_at", 0))
 
     def __len__(self) -> int:
         found = self.vectors.client.query(self.collection, filter=_visible(self.generation, self.hidden),
-                                          output_fields=["count(*)"])
+                                          output_fields=["count(*)"], **reads_since(self.written_at))
         return int(found[0]["count(*)"])
 
     def add(self, keys: np.ndarray, texts: list[str], days: np.ndarray) -> None:
@@ -325,9 +326,13 @@ class MilvusKeywordIndex:
         self.vectors.client.delete(self.collection, filter=f"generation > {int(generation)}")
 
     def commit(self) -> dict:
-        self.vectors.client.flush(self.collection)
+        """As MilvusVectorStore.commit: a Lite file is flushed, a server's readers ask for reads as fresh as now."""
         self.generation += 1
-        return {"keywords": self.name, "keyword_collection": self.collection}
+        if self.vectors.lite_file:
+            self.vectors.client.flush(self.collection)
+            return {"keywords": self.name, "keyword_collection": self.collection}
+        self.written_at = written_now()
+        return {"keywords": self.name, "keyword_collection": self.collection, "keywords_written_at": self.written_at}
 
     def search(self, query: str, k: int, where: DateFilter | None = None) -> tuple[np.ndarray, np.ndarray]:
         terms = tokenize([query])[0]
@@ -335,7 +340,7 @@ class MilvusKeywordIndex:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
         expression = " and ".join([_visible(self.generation, self.hidden), *([_expression(where)] if where else [])])
         hits = self.vectors.client.search(self.collection, data=[" ".join(terms)], anns_field="sparse", limit=k,
-                                          filter=expression, output_fields=["key"])[0]
+                                          filter=expression, output_fields=["key"], **reads_since(self.written_at))[0]
         return (np.array([hit["key"] for hit in hits], dtype=np.int64),
                 np.array([hit["distance"] for hit in hits], dtype=np.float32))
 

@@ -138,13 +138,18 @@ class MilvusChunkStore:
 
     def _live(self, condition: str = "") -> str:
         """Rows live at this generation (and meeting ``condition``): added by then and not removed since."""
+        terms = [f"generation <= {self.generation}"]
+        if self._removed:
+            terms.append(f"not ({self._removed_rows()})")
+        return " and ".join(terms + ([f"({condition})"] if condition else []))
+
+    def _removed_rows(self) -> str:
+        """Rows of articles removed after they were written (a removal hides what came before it)."""
         removed_by: dict[int, list[str]] = defaultdict(list)
         for doc_id, generation in self._removed.items():
             removed_by[generation].append(doc_id)
-        terms = [f"generation <= {self.generation}"]
-        terms += [f"not (doc_id in {_strings(doc_ids)} and generation < {generation})"
-                  for generation, doc_ids in sorted(removed_by.items())]
-        return " and ".join(terms + ([f"({condition})"] if condition else []))
+        return " or ".join(f"(doc_id in {_strings(doc_ids)} and generation < {generation})"
+                           for generation, doc_ids in sorted(removed_by.items()))
 
     def _query(self, table: str, expression: str, fields: list[str]) -> list[dict]:
         return self.client.query(self.prefix + table, filter=expression, output_fields=fields,
@@ -243,9 +248,7 @@ class MilvusChunkStore:
     def hidden_keys(self) -> np.ndarray:
         if not self._removed:
             return np.zeros(0, dtype=np.int64)
-        gone = " or ".join(f"(doc_id == {json.dumps(doc_id)} and generation < {generation})"
-                           for doc_id, generation in sorted(self._removed.items()))
-        rows = self._query("chunks", f"generation <= {self.generation} and ({gone})", ["chunk_key"])
+        rows = self._query("chunks", f"generation <= {self.generation} and ({self._removed_rows()})", ["chunk_key"])
         return np.array(sorted(row["chunk_key"] for row in rows), dtype=np.int64)
 
     def chunks(self, keys: list[int] | None = None) -> list[Chunk]:
