@@ -12,7 +12,7 @@ import textwrap
 from dataclasses import dataclass, field
 from datetime import date
 
-from rag.dates import EventDate, Fit
+from rag.dates import EventDate, Fit, iso_day
 
 
 @dataclass(frozen=True)
@@ -113,7 +113,7 @@ class Citation:
     also_in: tuple[str, ...] = ()  # doc ids of near-duplicate copies of the article (the same story)
 
     def to_dict(self) -> dict:
-        return {**dataclasses.asdict(self), "date": _iso(self.date)}
+        return {**dataclasses.asdict(self), "date": iso_day(self.date)}
 
     def date_text(self) -> str:
         """The article's date as a reader should see it: "2021-03-25", "2023-03-05, inferred", "undated"."""
@@ -182,7 +182,7 @@ class ShortAnswer:
     period_match: Fit | None = None
 
     def to_dict(self) -> dict:
-        return {"text": self.text, "citation": self.citation.to_dict(), "date": _iso(self.date),
+        return {"text": self.text, "citation": self.citation.to_dict(), "date": iso_day(self.date),
                 "period_match": self.period_match.value if self.period_match else None}
 
 
@@ -216,7 +216,7 @@ class Answer:
                     "doc_id": hit.chunk.doc_id,
                     "chunk_id": hit.chunk.chunk_id,
                     "title": hit.title,
-                    "date": _iso(hit.date),
+                    "date": iso_day(hit.date),
                     "score": round(hit.score, 6),
                     "text": hit.chunk.text,
                 }
@@ -244,7 +244,3 @@ class Answer:
     def __repr__(self) -> str:
         cited = tuple(citation.doc_id for citation in self.citations)
         return f"Answer(text={self.text!r}, probability={self.probability:.2f}, citations={cited!r})"
-
-
-def _iso(value: date | None) -> str | None:
-    return value.isoformat() if value else None

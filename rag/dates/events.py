@@ -29,13 +29,12 @@ class EventDate:
 
     def stored(self) -> list:
         """As the index stores it: [phrase, first, last, month, day], dates in ISO form."""
-        return [self.phrase, _iso(self.first), _iso(self.last), self.month, self.day]
+        return [self.phrase, iso_day(self.first), iso_day(self.last), self.month, self.day]
 
     @classmethod
     def from_stored(cls, values: list) -> EventDate:
         phrase, first, last, month, day = values
-        return cls(phrase, date.fromisoformat(first) if first else None, date.fromisoformat(last) if last else None,
-                   month, day)
+        return cls(phrase, day_of_iso(first), day_of_iso(last), month, day)
 
     def label(self) -> str:
         if self.first is None:
@@ -168,5 +167,11 @@ def _parsed(phrase: str, base: date, prefer: str) -> tuple[date, str] | None:
     return (found.date_obj.date(), found.period) if found.date_obj else None
 
 
-def _iso(day: date | None) -> str | None:
+def iso_day(day: date | None) -> str | None:
+    """A day as rag stores and sends it, YYYY-MM-DD; None for none."""
     return day.isoformat() if day else None
+
+
+def day_of_iso(text: str | None) -> date | None:
+    """A stored day back; None (or "", as Milvus keeps a missing one) for none."""
+    return date.fromisoformat(text) if text else None

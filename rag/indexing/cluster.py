@@ -16,13 +16,12 @@ import json
 import logging
 import os
 from collections.abc import Iterator, Mapping
-from datetime import date
 from pathlib import Path
 
 import numpy as np
 
 from rag.config import Config
-from rag.dates import EventDate
+from rag.dates import EventDate, day_of_iso, iso_day
 from rag.errors import InvalidInputError, StoreUnavailableError
 from rag.indexing.prepare import Prepared, prepare
 from rag.ingest.corpus import read_file
@@ -169,11 +168,11 @@ class _Preparer:
 # Plain JSON between the workers and this process, as everywhere in rag: nothing is unpickled.
 
 def _document_json(document: Document) -> dict:
-    return {**dataclasses.asdict(document), "date": _iso(document.date)}
+    return {**dataclasses.asdict(document), "date": iso_day(document.date)}
 
 
 def _document_from(data: dict) -> Document:
-    return Document(**{**data, "date": _day(data["date"])})
+    return Document(**{**data, "date": day_of_iso(data["date"])})
 
 
 def _sentence_json(sentence: Sentence) -> dict:
@@ -203,11 +202,3 @@ def _vectors_from(data: list) -> np.ndarray:
     dimension, encoded = data
     flat = np.frombuffer(base64.b64decode(encoded), dtype="<f4").astype(np.float32)
     return flat.reshape(-1, dimension) if len(flat) else np.zeros((0, dimension), dtype=np.float32)
-
-
-def _iso(day: date | None) -> str | None:
-    return day.isoformat() if day else None
-
-
-def _day(iso: str | None) -> date | None:
-    return date.fromisoformat(iso) if iso else None

@@ -165,15 +165,22 @@ class MilvusVectorStore:
                    entry.get("written_at", 0))
 
     def commit(self, directory: Path) -> dict:
-        """A Lite file is flushed to disk; a server has every acknowledged row in its log, which a restart
-        replays, so readers only need to ask for reads as fresh as now (flushing costs seconds on 2.3)."""
         self.generation += 1
+        self.written_at = self.settle(self.collection)
         if self.lite_file:
-            self.client.flush(self.collection)
             return {"vectors": self.name, "file": LITE_FILE, "collection": self.collection}
-        self.written_at = written_now()
         return {"vectors": self.name, "uri": self.uri, "location": self.given_location,
                 "collection": self.collection, "written_at": self.written_at}
+
+    def settle(self, collection: str) -> int:
+        """A commit's rows in ``collection`` made lasting and readable, and the time reads must ask to be as
+        fresh as (reads_since). A Lite file is flushed to disk (0: its reads need not ask); a server has every
+        acknowledged row in its log, which a restart replays, so readers only need to ask for reads as fresh
+        as now (flushing costs seconds on 2.3)."""
+        if self.lite_file:
+            self.client.flush(collection)
+            return 0
+        return written_now()
 
     def close(self) -> None:
         self.client.close()
@@ -326,13 +333,10 @@ class MilvusKeywordIndex:
         self.vectors.client.delete(self.collection, filter=f"generation > {int(generation)}")
 
     def commit(self) -> dict:
-        """As MilvusVectorStore.commit: a Lite file is flushed, a server's readers ask for reads as fresh as now."""
         self.generation += 1
-        if self.vectors.lite_file:
-            self.vectors.client.flush(self.collection)
-            return {"keywords": self.name, "keyword_collection": self.collection}
-        self.written_at = written_now()
-        return {"keywords": self.name, "keyword_collection": self.collection, "keywords_written_at": self.written_at}
+        self.written_at = self.vectors.settle(self.collection)
+        return {"keywords": self.name, "keyword_collection": self.collection,
+                **({"keywords_written_at": self.written_at} if self.written_at else {})}
 
     def search(self, query: str, k: int, where: DateFilter | None = None) -> tuple[np.ndarray, np.ndarray]:
         terms = tokenize([query])[0]

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.dates import EventDate
+from rag.dates import EventDate, day_of_iso
 from rag.ingest.duplicates import SIMILARITY, similarity
 from rag.stores.milvus import connect, loaded, reads_since, written_now
 from rag.stores.milvus_rows import (
@@ -34,7 +34,6 @@ from rag.stores.milvus_rows import (
     SENTENCE_FIELDS,
     TABLES,
     create_table,
-    date_of,
     document_of,
     event_dates_of,
     keyed_chunk_of,
@@ -186,7 +185,7 @@ class MilvusChunkStore:
         return document_of(rows[0]) if rows else None
 
     def articles(self, doc_ids: set[str]) -> dict[str, tuple[str, date | None, str]]:
-        return {row["doc_id"]: (row["record"]["title"], date_of(row["date"]), row["record"]["date_evidence"])
+        return {row["doc_id"]: (row["record"]["title"], day_of_iso(row["date"]), row["record"]["date_evidence"])
                 for row in self._by_doc_ids("documents", doc_ids, ["doc_id", "date", "record"])}
 
     def duplicates(self, doc_ids: set[str] | None = None) -> dict[str, tuple[str, ...]]:
@@ -235,7 +234,7 @@ class MilvusChunkStore:
         counts: dict[str, int] = defaultdict(int)
         for chunk in self._by_doc_ids("chunks", {row["doc_id"] for row in rows}, ["doc_id"]):
             counts[chunk["doc_id"]] += 1
-        listed = [(row["doc_id"], row["record"]["title"], date_of(row["date"]), row["record"]["date_evidence"],
+        listed = [(row["doc_id"], row["record"]["title"], day_of_iso(row["date"]), row["record"]["date_evidence"],
                    row["record"]["source"], row["record"]["author"], counts[row["doc_id"]]) for row in rows]
         return sorted(listed, key=lambda row: (row[2] is None, row[2] or date.min, row[0]))
 

@@ -9,11 +9,10 @@ two-number placeholder.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
 
 import numpy as np
 
-from rag.dates import EventDate
+from rag.dates import EventDate, day_of_iso
 from rag.ingest.duplicates import band_keys, signature
 from rag.types import Chunk, Document, Sentence, TypedSpan
 
@@ -131,17 +130,13 @@ def requests(rows: list[dict]) -> Iterator[list[dict]]:
         yield batch
 
 
-def date_of(iso_date: str | None) -> date | None:
-    return date.fromisoformat(iso_date) if iso_date else None
-
-
 def event_dates_of(stored: list) -> tuple[EventDate, ...]:
     return tuple(EventDate.from_stored(values) for values in stored)
 
 
 def document_of(row: dict) -> Document:
     record = row["record"]
-    return Document(doc_id=row["doc_id"], text=row["text"], title=record["title"], date=date_of(row["date"]),
+    return Document(doc_id=row["doc_id"], text=row["text"], title=record["title"], date=day_of_iso(row["date"]),
                     source=record["source"], url=record["url"], path=record["path"], content_hash=row["content_hash"],
                     date_evidence=record["date_evidence"], author=record["author"])
 

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.dates import EventDate
+from rag.dates import EventDate, day_of_iso
 from rag.faults import point
 from rag.ingest.duplicates import SIMILARITY, band_keys, signature, similarity
 from rag.stores.protocols import VectorStore
@@ -168,7 +168,7 @@ class SqliteChunkStore:
         for batch in _batches(sorted(doc_ids)):
             query = ("SELECT doc_id, title, date, date_evidence FROM live_documents "
                      f"WHERE doc_id IN ({','.join('?' * len(batch))})")
-            found.update({doc_id: (title, _date(day), evidence)
+            found.update({doc_id: (title, day_of_iso(day), evidence)
                           for doc_id, title, day, evidence in self._db.execute(query, batch)})
         return found
 
@@ -229,7 +229,7 @@ class SqliteChunkStore:
         query = ("SELECT d.doc_id, d.title, d.date, d.date_evidence, d.source, d.author, "
                  "(SELECT count(*) FROM live_chunks c WHERE c.doc_id = d.doc_id) "
                  f"FROM live_documents d WHERE 1{within} ORDER BY d.date IS NULL, d.date, d.doc_id")
-        return [(doc_id, title, _date(day), evidence, source, author, chunks)
+        return [(doc_id, title, day_of_iso(day), evidence, source, author, chunks)
                 for doc_id, title, day, evidence, source, author, chunks in self._db.execute(query, bounds)]
 
     def chunk_count(self) -> int:
@@ -354,10 +354,6 @@ def _batches(values: list, size: int = 500):
         yield values[start : start + size]
 
 
-def _date(iso_date: str | None) -> date | None:
-    return date.fromisoformat(iso_date) if iso_date else None
-
-
 def _event_dates(stored: str) -> tuple[EventDate, ...]:
     return tuple(EventDate.from_stored(values) for values in json.loads(stored))
 
@@ -365,7 +361,7 @@ def _event_dates(stored: str) -> tuple[EventDate, ...]:
 def _document(row: tuple) -> Document:
     doc_id, title, iso_date, source, url, path, content_hash, text, date_evidence, author = row
     return Document(
-        doc_id=doc_id, text=text, title=title, date=_date(iso_date), source=source, url=url, path=path,
+        doc_id=doc_id, text=text, title=title, date=day_of_iso(iso_date), source=source, url=url, path=path,
         content_hash=content_hash, date_evidence=date_evidence, author=author,
     )
 
