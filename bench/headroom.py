@@ -1,6 +1,6 @@
 """Headroom: how far strict accuracy can rise by better abstention alone, and how far by better
-ranking, on data calibration never saw (the eval set's held-out split; the SQuAD 2.0 development
-subset asked open-corpus). Says which stage limits answer quality.
+ranking, on data calibration never saw (the held-out splits of the eval set and of the news question
+set; the SQuAD 2.0 development subset asked open-corpus). Says which stage limits answer quality.
 
     .venv/bin/python bench/headroom.py [--out docs/headroom.md]
 
@@ -8,6 +8,7 @@ For every question, the shipped models rank the candidates of the retrieved pass
 best one, as `rag ask` does (before several matching events are composed). Reported per set:
 - candidate recall: an answerable question has some right candidate (in a gold article, contains a
   gold answer, at most 15 words) among those ranked;
+- best candidate right: share of answerable questions whose best-ranked candidate is right;
 - ranker ceiling: strict accuracy if abstention were perfect (withhold exactly when the best candidate
   is wrong or the question unanswerable), given the ranker's choice;
 - answerability AUC: how well the probability separates a right best candidate from the rest;
@@ -56,11 +57,13 @@ def judge(question_set, models) -> dict:
             recalled.append(any(fits))
     p, right, none = np.array(probability), np.array(right), np.array(unanswerable)
     positives, negatives = p[right], p[~right]
-    auc = float(np.mean(positives[:, None] > negatives[None, :]) + 0.5 * np.mean(positives[:, None] == negatives[None, :]))
+    ties = np.mean(positives[:, None] == negatives[None, :])
+    auc = float(np.mean(positives[:, None] > negatives[None, :]) + 0.5 * ties)
     strict_at = {round(t, 2): float(np.mean(np.where(p >= t, right, none))) for t in np.arange(0.0, 1.0, 0.01)}
     oracle = max(strict_at, key=strict_at.get)
     return {
         "questions": len(p), "candidate recall": float(np.mean(recalled)),
+        "best candidate right": float(np.mean(right[~none])),
         "ranker ceiling": float(np.mean(right | none)), "answerability AUC": auc,
         "strict at shipped threshold": strict_at[round(models.threshold, 2)],
         "strict at the oracle threshold": strict_at[oracle], "oracle threshold": oracle,
@@ -75,17 +78,23 @@ def main() -> None:
     models = read_models(config.answer_weights, config.embedder)
     with tempfile.TemporaryDirectory(prefix="rag-headroom-") as workdir:
         work = Path(workdir)
-        held_out = judge(open_set(REPO / "eval/questions.jsonl", config, work, work / "index", REPO / "corpus",
-                                  progress=False, split="test"), models)
-        squad = judge(open_set(SQUAD, config, work, work / "index", REPO / "corpus", progress=False), models)
-    lines = ["| measure | eval set, held-out split | SQuAD 2.0 dev subset, open corpus |", "| --- | --- | --- |"]
-    for name in held_out:
-        lines.append(f"| {name} | {_cell(held_out[name])} | {_cell(squad[name])} |")
+        sets = {
+            "eval set, held-out split": open_set(REPO / "eval/questions.jsonl", config, work, work / "eval-index",
+                                                 REPO / "corpus", progress=False, split="test"),
+            "news set, held-out split": open_set(REPO / "eval/news/news-questions.jsonl", config, work,
+                                                 work / "news-index", REPO / "eval/news/corpus", progress=False,
+                                                 split="test"),
+            "SQuAD 2.0 dev subset, open corpus": open_set(SQUAD, config, work, None, None, progress=False),
+        }
+        measured = {name: judge(question_set, models) for name, question_set in sets.items()}
+    lines = ["| measure | " + " | ".join(measured) + " |", "|" + " --- |" * (len(measured) + 1)]
+    for row in next(iter(measured.values())):
+        lines.append(f"| {row} | " + " | ".join(_cell(figures[row]) for figures in measured.values()) + " |")
     report = "\n".join(lines) + "\n"
     print(report)
     Path(args.out).write_text(
         "# Headroom: which stage limits answer quality\n\nReproduce: `.venv/bin/python bench/headroom.py` "
-        f"(about three minutes on 2 cores). Shipped weights: threshold {models.threshold}.\n\n" + report)
+        f"(about a minute on 2 cores). Shipped weights: threshold {models.threshold}.\n\n" + report)
 
 
 def _cell(value) -> str:
