@@ -81,9 +81,9 @@ def main() -> None:
         sets = {
             "eval set, held-out split": open_set(REPO / "eval/questions.jsonl", config, work, work / "eval-index",
                                                  REPO / "corpus", progress=False, split="test"),
-            "news set, held-out split": open_set(REPO / "eval/news/news-questions.jsonl", config, work,
-                                                 work / "news-index", REPO / "eval/news/corpus", progress=False,
-                                                 split="test"),
+            # Its corpus is the one beside it (eval/news/corpus), indexed in ``work``.
+            "news set, held-out split": open_set(REPO / "eval/news/news-questions.jsonl", config, work, None, None,
+                                                 progress=False, split="test"),
             "SQuAD 2.0 dev subset, open corpus": open_set(SQUAD, config, work, None, None, progress=False),
         }
         measured = {name: judge(question_set, models) for name, question_set in sets.items()}
