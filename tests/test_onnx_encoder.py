@@ -54,6 +54,21 @@ def test_the_int8_export_reads_pairs_token_for_token_as_pytorch_does():
     assert cosine[real].mean() > 0.98  # int8 weights: close, not equal
 
 
+def test_the_int8_exports_weights_fit_in_7_bits_so_that_every_cpu_multiplies_them_exactly():
+    """ONNX Runtime's int8 kernels on CPUs without VNNI add pairs of u8 x s8 products in 16 bits: with
+    weights in [-64, 64] no pair overflows (2 x 255 x 64 < 32,768), so such CPUs compute the vectors
+    VNNI CPUs do."""
+    import onnx
+    from onnx import numpy_helper
+
+    exported_encoder(resolve_model_path(MODEL), "int8")  # made if missing
+    graph = onnx.load(str(export_path(resolve_model_path(MODEL), "int8"))).graph
+    weights = [numpy_helper.to_array(tensor) for tensor in graph.initializer if tensor.data_type == onnx.TensorProto.INT8]
+    matrices = [w for w in weights if w.ndim == 2]  # the rest are their zero points
+    assert len(matrices) == 36  # six layers' query, key, value, output and two feed-forward matrices
+    assert max(int(np.abs(w).max()) for w in matrices) == 64  # the range is used, and no more
+
+
 def test_the_span_head_reads_in_numpy_what_its_torch_module_computes():
     import torch
 

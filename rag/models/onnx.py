@@ -33,6 +33,13 @@ from rag.models.local import resolve_model_path
 
 PRECISIONS = ("float32", "int8")
 _VERSIONED = ("torch", "transformers", "onnxruntime", "onnx")
+# How the int8 export is quantised, part of its name, so that an export made another way is never read.
+# Weights in 7 bits (ONNX Runtime's reduce_range): its u8 x s8 kernels on CPUs without VNNI (AVX2
+# only) add pairs of products in 16 bits, which 8-bit weights can overflow (2 x 255 x 127), so the
+# same export gave other vectors, and other answers, on those CPUs than on VNNI ones
+# (docs/embedders.md); with 7-bit weights no pair can (2 x 255 x 64 < 32,768), so the integer
+# products are exact on both.
+_INT8_QUANTISATION = {"per_channel": True, "reduce_range": True}
 _threads: int | None = None  # None: ONNX Runtime's default, a thread per core
 
 
@@ -150,7 +157,8 @@ def export_path(model_dir: str | Path, precision: str) -> Path:
             versions.append(f"{package}={version(package)}")
         except PackageNotFoundError:
             versions.append(f"{package}=none")
-    key = hashlib.sha256(f"{Path(model_dir).resolve()}|{precision}|{'|'.join(versions)}".encode()).hexdigest()[:16]
+    settings = f"{precision}|{sorted(_INT8_QUANTISATION.items())}" if precision == "int8" else precision
+    key = hashlib.sha256(f"{Path(model_dir).resolve()}|{settings}|{'|'.join(versions)}".encode()).hexdigest()[:16]
     return cache_dir() / f"{Path(model_dir).name}-{precision}-{key}.onnx"
 
 
@@ -215,7 +223,7 @@ def _export(model_dir: Path, precision: str, path: Path) -> None:
                 quantised = staging.with_suffix(".int8")
                 logging.disable(logging.WARNING)  # its advice to pre-process first is for static quantisation
                 try:
-                    quantize_dynamic(staging, quantised, weight_type=QuantType.QInt8, per_channel=True)
+                    quantize_dynamic(staging, quantised, weight_type=QuantType.QInt8, **_INT8_QUANTISATION)
                 finally:
                     logging.disable(logging.NOTSET)
                 os.replace(quantised, staging)
