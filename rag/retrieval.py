@@ -1,4 +1,8 @@
-"""Hybrid retrieval: dense and BM25 (tantivy) rankings merged by reciprocal rank fusion.
+"""Hybrid retrieval: three rankings of the chunks that dense or BM25 (tantivy or Milvus) search
+found, merged by reciprocal rank fusion: by the chunk's vector, by its keywords, and by its sentence
+closest to the question (sentence vectors are stored at index time). A chunk's vector blends two to
+five sentences, so a chunk with one sentence that answers the question and others about something else
+can rank low by its vector; its closest sentence lifts it back.
 
 Date-aware twice over: ``since``/``until`` keep passages whose article is dated in the range or
 that talk about a date in it (an event date, rag.dates), and a period named in the question
@@ -49,13 +53,15 @@ class HybridRetriever:
         dense_rank = _shared_ranks(dense_keys[0], dense_scores[0])
         lexical_rank = _shared_ranks(*self.index.keywords.search(query.text, self.config.candidates, where))
 
+        keys = list(dict.fromkeys([*dense_rank, *lexical_rank]))
+        chunks = dict(zip(keys, store.chunks(keys), strict=True))
+        sentence_vectors = store.sentence_vectors(list(chunks.values()))
+        sentence_rank = _closest_sentence_ranks(vector, {key: sentence_vectors[chunks[key].chunk_id] for key in keys})
         fused: dict[int, float] = {}
-        for ranks in (dense_rank, lexical_rank):
+        for ranks in (dense_rank, lexical_rank, sentence_rank):
             for key, rank in ranks.items():
                 fused[key] = fused.get(key, 0.0) + 1.0 / (self.config.rrf_k + rank + 1)
 
-        keys = list(fused)
-        chunks = dict(zip(keys, store.chunks(keys), strict=True))
         articles = store.articles({chunk.doc_id for chunk in chunks.values()})
         events = store.event_dates(set(articles)) if query.period else {}
         fits = {key: self._period_fit(query, chunks[key], articles[chunks[key].doc_id][1], events) for key in keys}
@@ -72,6 +78,7 @@ class HybridRetriever:
                 date=articles[chunks[key].doc_id][1],
                 dense_rank=dense_rank.get(key),
                 lexical_rank=lexical_rank.get(key),
+                sentence_rank=sentence_rank.get(key),
                 period_match=fits[key][0],
                 period_evidence=fits[key][1],
                 date_evidence=articles[chunks[key].doc_id][2],
@@ -91,6 +98,17 @@ class HybridRetriever:
         article = events.get(chunk.doc_id, [])
         own = tuple(event for position, event in article if chunk.start <= position < chunk.end)
         return passage_fit(query.period, day, own, tuple(event for _, event in article))
+
+
+def _closest_sentence_ranks(vector: np.ndarray, sentence_vectors: dict[int, np.ndarray]) -> dict[int, int]:
+    """Each chunk's rank by its sentence closest to the question vector, best 0; a chunk with no
+    sentences is left out of this ranking."""
+    # Rounded, so that one sentence closest in two overlapping chunks scores alike in both (the product's
+    # last bits may depend on the matrix it sits in) and ranks them alike.
+    closest = {key: round(float(np.max(vectors @ vector)), 6)
+               for key, vectors in sentence_vectors.items() if len(vectors)}
+    ordered = sorted(closest, key=lambda key: (-closest[key], key))
+    return _shared_ranks(np.array(ordered, dtype=np.int64), np.array([closest[key] for key in ordered]))
 
 
 def _shared_ranks(keys: np.ndarray, scores: np.ndarray) -> dict[int, int]:

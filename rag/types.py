@@ -89,6 +89,7 @@ class Hit:
     date: date | None = None
     dense_rank: int | None = None
     lexical_rank: int | None = None
+    sentence_rank: int | None = None  # by the chunk's sentence closest to the question (rag.retrieval)
     # How the passage fits a period the question names (rag.dates.Fit); None when it names none.
     period_match: Fit | None = None
     period_evidence: str = ""  # the date that decided period_match: "event date 2021-03-20 ("on Saturday")"

@@ -2,6 +2,7 @@
 
 from datetime import date
 
+import numpy as np
 import pytest
 
 from rag.config import Config
@@ -45,13 +46,36 @@ def _search(index, question, **filters):
     return HybridRetriever(index, HashEmbedder(), CONFIG).search(parse_query(question), top_k=10, **filters)
 
 
-def test_fused_scores_are_reciprocal_ranks_of_both_lists(index):
+def test_fused_scores_are_reciprocal_ranks_of_the_three_lists(index):
     for hit in _search(index, "missiles traveled miles"):
-        expected = sum(1 / (CONFIG.rrf_k + rank + 1) for rank in (hit.dense_rank, hit.lexical_rank) if rank is not None)
+        ranks = (hit.dense_rank, hit.lexical_rank, hit.sentence_rank)
+        expected = sum(1 / (CONFIG.rrf_k + rank + 1) for rank in ranks if rank is not None)
         assert hit.score == pytest.approx(expected)
     hits = _search(index, "missiles traveled miles")
     assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
     assert hits[0].chunk.doc_id == "b_2023" and hits[0].lexical_rank == 0
+
+
+def test_the_sentence_ranking_orders_chunks_by_their_sentence_closest_to_the_question(index):
+    question = "Seoul protested the launch"
+    hits = _search(index, question)  # every chunk of the five small articles
+    vector = HashEmbedder().embed([question])[0]
+    closest = {hit.chunk.chunk_id: max(float(s.vector @ vector) for s in hit.sentences) for hit in hits}
+    by_sentence = sorted(hits, key=lambda hit: hit.sentence_rank)
+    assert [hit.sentence_rank for hit in by_sentence] == list(range(len(hits)))
+    assert [closest[hit.chunk.chunk_id] for hit in by_sentence] == sorted(closest.values(), reverse=True)
+    assert by_sentence[0].chunk.doc_id == "b_2023"  # "Seoul protested." is its own sentence there
+
+
+def test_a_chunks_sentence_vectors_are_the_vectors_of_its_sentences(index):
+    store = index.store
+    chunks = store.chunks(list(range(store.max_key() + 1)))
+    sentences, vectors = store.sentences_in(chunks), store.sentence_vectors(chunks)
+    assert set(vectors) == {chunk.chunk_id for chunk in chunks}
+    for chunk in chunks:
+        assert len(sentences[chunk.chunk_id]) >= 1
+        expected = np.array([sentence.vector for sentence in sentences[chunk.chunk_id]])
+        np.testing.assert_array_equal(np.sort(vectors[chunk.chunk_id], axis=0), np.sort(expected, axis=0))
 
 
 class TiesReversed:

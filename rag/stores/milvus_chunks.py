@@ -293,19 +293,35 @@ class MilvusChunkStore:
         return sorted((sentence_of(row) for row in rows), key=lambda s: s.start)
 
     def sentences_in(self, chunks: list[Chunk]) -> dict[str, tuple[Sentence, ...]]:
-        by_doc: dict[str, list[Chunk]] = defaultdict(list)
-        for chunk in chunks:
-            by_doc[chunk.doc_id].append(chunk)
-        found: dict[str, list[Sentence]] = {chunk.chunk_id: [] for chunk in chunks}
+        rows = self._whole("sentence", self._sentence_rows(chunks, SENTENCE_FIELDS), "sentence_id")
+        sentences = sorted((sentence_of(row) for row in rows), key=lambda s: (s.doc_id, s.start))
+        placed = _per_chunk(chunks, [(s.doc_id, s.start, s.end, s) for s in sentences])
+        return {chunk_id: tuple(found) for chunk_id, found in placed.items()}
+
+    def sentence_vectors(self, chunks: list[Chunk]) -> dict[str, np.ndarray]:
+        rows = self._sentence_rows(chunks, ["doc_id", "start", "end", "vector"])
+        placed = _per_chunk(chunks, [(row["doc_id"], row["start"], row["end"], row["vector"]) for row in rows])
+        return {chunk_id: np.asarray(vectors, dtype=np.float32) for chunk_id, vectors in placed.items()}
+
+    def _sentence_rows(self, chunks: list[Chunk], fields: list[str]) -> list[dict]:
+        """The live rows of the sentences the chunks overlap, in one request."""
         spans = " or ".join(f'(doc_id == {json.dumps(c.doc_id)} and start < {c.end} and end > {c.start})'
                             for c in chunks)
-        rows = self._whole("sentence", self._query("sentences", self._live(spans), SENTENCE_FIELDS),
-                           "sentence_id") if chunks else []
-        for sentence in sorted((sentence_of(row) for row in rows), key=lambda s: (s.doc_id, s.start)):
-            for chunk in by_doc[sentence.doc_id]:
-                if sentence.start < chunk.end and sentence.end > chunk.start:
-                    found[chunk.chunk_id].append(sentence)
-        return {chunk_id: tuple(sentences) for chunk_id, sentences in found.items()}
+        return self._query("sentences", self._live(spans), fields) if chunks else []
+
+
+def _per_chunk(chunks: list[Chunk], placed: list[tuple[str, int, int, object]]) -> dict[str, list]:
+    """chunk_id -> the items, each placed at (doc_id, start, end) in an article, that the chunk overlaps,
+    in the order given."""
+    by_doc: dict[str, list[Chunk]] = defaultdict(list)
+    for chunk in chunks:
+        by_doc[chunk.doc_id].append(chunk)
+    found: dict[str, list] = {chunk.chunk_id: [] for chunk in chunks}
+    for doc_id, start, end, item in placed:
+        for chunk in by_doc[doc_id]:
+            if start < chunk.end and end > chunk.start:
+                found[chunk.chunk_id].append(item)
+    return found
 
 
 def _each_table(call) -> None:

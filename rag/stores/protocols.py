@@ -215,3 +215,8 @@ class ChunkStore(Protocol):
     def sentences_in(self, chunks: list[Chunk]) -> dict[str, tuple[Sentence, ...]]:
         """chunk_id -> the sentences each chunk overlaps, in order."""
         ...
+
+    def sentence_vectors(self, chunks: list[Chunk]) -> dict[str, np.ndarray]:
+        """chunk_id -> the vectors of the sentences each chunk overlaps, one row each (none: no rows);
+        the vectors alone, for ranking every candidate chunk, not the few a reader reads."""
+        ...

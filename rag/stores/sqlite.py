@@ -302,6 +302,17 @@ class SqliteChunkStore:
             for chunk in chunks
         }
 
+    def sentence_vectors(self, chunks: list[Chunk]) -> dict[str, np.ndarray]:
+        query = 'SELECT vector FROM live_sentences WHERE doc_id = ? AND start < ? AND "end" > ?'
+        return {chunk.chunk_id: _rows([vector for (vector,) in self._db.execute(query, (chunk.doc_id, chunk.end,
+                                                                                          chunk.start))])
+                for chunk in chunks}
+
+
+def _rows(vectors: list[bytes]) -> np.ndarray:
+    """Stored float32 vectors, one row each."""
+    return np.frombuffer(b"".join(vectors), dtype=np.float32).reshape(len(vectors), -1)
+
 
 def _insert(db: sqlite3.Connection, generation: int, documents: list[Document], keyed_chunks: list[tuple[int, Chunk]],
             sentences: list[Sentence]) -> None:
