@@ -103,9 +103,12 @@ class HybridRetriever:
 def _closest_sentence_ranks(vector: np.ndarray, sentence_vectors: dict[int, np.ndarray]) -> dict[int, int]:
     """Each chunk's rank by its sentence closest to the question vector, best 0; a chunk with no
     sentences is left out of this ranking."""
-    # Rounded, so that one sentence closest in two overlapping chunks scores alike in both (the product's
-    # last bits may depend on the matrix it sits in) and ranks them alike.
-    closest = {key: round(float(np.max(vectors @ vector)), 6)
+    # One sentence in two overlapping chunks must score alike in both, on every store: in float32 the
+    # product's last bits depend on the rows beside it (the same sentence scored 0.6390545 and 0.6390544),
+    # so it is taken in float64, where each term is exact and the sums differ in the 15th digit, and
+    # rounded to the 6th.
+    question = vector.astype(np.float64)
+    closest = {key: round(float(np.max(vectors.astype(np.float64) @ question)), 6)
                for key, vectors in sentence_vectors.items() if len(vectors)}
     ordered = sorted(closest, key=lambda key: (-closest[key], key))
     return _shared_ranks(np.array(ordered, dtype=np.int64), np.array([closest[key] for key in ordered]))

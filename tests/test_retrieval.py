@@ -1,4 +1,5 @@
-"""Hybrid retrieval and the pipeline around it, on deterministic fakes (no model needed)."""
+"""Hybrid retrieval and the pipeline around it, on deterministic fakes (no model needed), and one
+property of the closest-sentence ranking on the real corpus and embedder."""
 
 from datetime import date
 
@@ -12,9 +13,10 @@ from rag.indexing.build import build_index
 from rag.indexing.index import open_index
 from rag.pipeline import ABSTENTION, QA
 from rag.query import parse_query
-from rag.retrieval import HybridRetriever
+from rag.evaluation.dataset import read_questions
+from rag.retrieval import HybridRetriever, _closest_sentence_ranks
 from rag.types import Answer, Citation
-from tests.conftest import BACKENDS, backend_config, repeats_in_slow_lane
+from tests.conftest import BACKENDS, REPO, backend_config, repeats_in_slow_lane
 from tests.fakes import HashEmbedder
 
 ARTICLES = {
@@ -76,6 +78,21 @@ def test_a_chunks_sentence_vectors_are_the_vectors_of_its_sentences(index):
         assert len(sentences[chunk.chunk_id]) >= 1
         expected = np.array([sentence.vector for sentence in sentences[chunk.chunk_id]])
         np.testing.assert_array_equal(np.sort(vectors[chunk.chunk_id], axis=0), np.sort(expected, axis=0))
+
+
+def test_a_sentence_ranks_chunks_alike_whatever_order_a_store_returns_their_sentences_in(real_index_dir, real_embedder):
+    """Milvus returns a chunk's sentences in its own order, SQLite in article order: the ranking must not
+    depend on it (in float32, a sentence's score moved in its last bits with the rows beside it, and
+    two overlapping chunks holding one sentence ranked apart on one store and alike on the other)."""
+    index = open_index(real_index_dir, Config())
+    chunks = index.store.chunks(list(range(index.store.max_key() + 1)))
+    vectors = index.store.sentence_vectors(chunks)
+    as_stored = {key: vectors[chunk.chunk_id] for key, chunk in enumerate(chunks)}
+    reversed_rows = {key: np.ascontiguousarray(rows[::-1]) for key, rows in as_stored.items()}
+    questions, _ = read_questions(REPO / "eval" / "questions.jsonl")
+    for vector in real_embedder.embed([question.question for question in questions]):
+        assert _closest_sentence_ranks(vector, as_stored) == _closest_sentence_ranks(vector, reversed_rows)
+    index.close()
 
 
 class TiesReversed:
