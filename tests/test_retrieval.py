@@ -1,6 +1,7 @@
 """Hybrid retrieval and the pipeline around it, on deterministic fakes (no model needed), and one
 property of the closest-sentence ranking on the real corpus and embedder."""
 
+import dataclasses
 from datetime import date
 
 import numpy as np
@@ -78,6 +79,8 @@ def test_a_chunks_sentence_vectors_are_the_vectors_of_its_sentences(index):
         assert len(sentences[chunk.chunk_id]) >= 1
         expected = np.array([sentence.vector for sentence in sentences[chunk.chunk_id]])
         np.testing.assert_array_equal(np.sort(vectors[chunk.chunk_id], axis=0), np.sort(expected, axis=0))
+    past_the_end = dataclasses.replace(chunks[0], chunk_id="past-the-end", start=10_000, end=10_100)
+    assert len(store.sentence_vectors([past_the_end])["past-the-end"]) == 0  # no sentences there: no rows
 
 
 def test_a_sentence_ranks_chunks_alike_whatever_order_a_store_returns_their_sentences_in(real_index_dir, real_embedder):

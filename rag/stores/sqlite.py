@@ -310,7 +310,9 @@ class SqliteChunkStore:
 
 
 def _rows(vectors: list[bytes]) -> np.ndarray:
-    """Stored float32 vectors, one row each."""
+    """Stored float32 vectors, one row each (none: an empty array)."""
+    if not vectors:
+        return np.empty((0, 0), dtype=np.float32)
     return np.frombuffer(b"".join(vectors), dtype=np.float32).reshape(len(vectors), -1)
 
 
