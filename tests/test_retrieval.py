@@ -83,19 +83,18 @@ def test_a_chunks_sentence_vectors_are_the_vectors_of_its_sentences(index):
     assert len(store.sentence_vectors([past_the_end])["past-the-end"]) == 0  # no sentences there: no rows
 
 
-def test_a_sentence_ranks_chunks_alike_whatever_order_a_store_returns_their_sentences_in(real_index_dir, real_embedder):
+def test_a_sentence_ranks_chunks_alike_whatever_order_a_store_returns_their_sentences_in(real_qa, real_embedder):
     """Milvus returns a chunk's sentences in its own order, SQLite in article order: the ranking must not
     depend on it (in float32, a sentence's score moved in its last bits with the rows beside it, and
     two overlapping chunks holding one sentence ranked apart on one store and alike on the other)."""
-    index = open_index(real_index_dir, Config())
-    chunks = index.store.chunks(list(range(index.store.max_key() + 1)))
-    vectors = index.store.sentence_vectors(chunks)
+    store = real_qa.index.store
+    chunks = store.chunks(list(range(store.max_key() + 1)))
+    vectors = store.sentence_vectors(chunks)
     as_stored = {key: vectors[chunk.chunk_id] for key, chunk in enumerate(chunks)}
     reversed_rows = {key: np.ascontiguousarray(rows[::-1]) for key, rows in as_stored.items()}
     questions, _ = read_questions(REPO / "eval" / "questions.jsonl")
     for vector in real_embedder.embed([question.question for question in questions]):
         assert _closest_sentence_ranks(vector, as_stored) == _closest_sentence_ranks(vector, reversed_rows)
-    index.close()
 
 
 class TiesReversed:

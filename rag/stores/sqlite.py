@@ -294,19 +294,16 @@ class SqliteChunkStore:
 
     def sentences_in(self, chunks: list[Chunk]) -> dict[str, tuple[Sentence, ...]]:
         """chunk_id -> the sentences each chunk overlaps, in order (one query per chunk, on an index)."""
-        query = (f"SELECT {_SENTENCE_COLUMNS} FROM live_sentences "
-                 'WHERE doc_id = ? AND start < ? AND "end" > ? ORDER BY start')
-        return {
-            chunk.chunk_id: tuple(_sentence(record)
-                                  for record in self._db.execute(query, (chunk.doc_id, chunk.end, chunk.start)))
-            for chunk in chunks
-        }
+        return {chunk.chunk_id: tuple(_sentence(record) for record in self._overlapping(chunk, _SENTENCE_COLUMNS))
+                for chunk in chunks}
 
     def sentence_vectors(self, chunks: list[Chunk]) -> dict[str, np.ndarray]:
-        query = 'SELECT vector FROM live_sentences WHERE doc_id = ? AND start < ? AND "end" > ?'
-        return {chunk.chunk_id: _rows([vector for (vector,) in self._db.execute(query, (chunk.doc_id, chunk.end,
-                                                                                          chunk.start))])
-                for chunk in chunks}
+        return {chunk.chunk_id: _rows([vector for (vector,) in self._overlapping(chunk, "vector")]) for chunk in chunks}
+
+    def _overlapping(self, chunk: Chunk, columns: str) -> sqlite3.Cursor:
+        """The live sentences that ``chunk`` overlaps, in order: their ``columns``."""
+        return self._db.execute(f'SELECT {columns} FROM live_sentences WHERE doc_id = ? AND start < ? AND "end" > ? '
+                                "ORDER BY start", (chunk.doc_id, chunk.end, chunk.start))
 
 
 def _rows(vectors: list[bytes]) -> np.ndarray:
