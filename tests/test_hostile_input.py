@@ -12,6 +12,7 @@ from rag import cli
 from rag.config import Config
 from rag.errors import CorpusError
 from rag.indexing.build import build_index
+from rag.indexing.manifest import FORMAT_VERSION
 from rag.ingest.corpus import read_corpus
 from rag.ingest.filing import add_article
 from tests.conftest import without_timings
@@ -54,7 +55,9 @@ def test_every_index_part_damaged_in_turn_gets_one_clear_error_and_is_left_alone
         shutil.copytree(real_index_dir, broken)
         if how == "wrong format version":
             manifest = broken / name
-            manifest.write_text(manifest.read_text().replace('"format_version": 5', '"format_version": 4'))
+            older = manifest.read_text().replace(f'"format_version": {FORMAT_VERSION}', '"format_version": 4')
+            assert older != manifest.read_text()
+            manifest.write_text(older)
         else:
             _damaged(broken / name, how)
         before = _snapshot(broken)

@@ -24,7 +24,9 @@ from rag.stores.sqlite import CHUNKS_FILE
 # 4: generations: updates in place (store rows, FAISS segments, tantivy keywords) made visible by the manifest.
 # 5: event dates per sentence, inferred article dates with their evidence, near-duplicate groups.
 # 6: durations, sums of money, counted amounts ("350 jobs") and causes as typed spans; amounts kept whole.
-FORMAT_VERSION = 6
+# 7: vectors of the int8 export with 7-bit weights (rag.models.onnx), which questions are now embedded by;
+#    an index of the 8-bit export's vectors is embedded again rather than left to meet them.
+FORMAT_VERSION = 7
 
 MANIFEST = "manifest.json"
 _LIBRARIES = ("rag-news", "sentence-transformers", "transformers", "torch", "faiss-cpu", "tantivy", "bm25s", "numpy",
