@@ -55,8 +55,9 @@ def test_every_index_part_damaged_in_turn_gets_one_clear_error_and_is_left_alone
         shutil.copytree(real_index_dir, broken)
         if how == "wrong format version":
             manifest = broken / name
-            older = manifest.read_text().replace(f'"format_version": {FORMAT_VERSION}', '"format_version": 4')
-            assert older != manifest.read_text()
+            current = manifest.read_text()
+            older = current.replace(f'"format_version": {FORMAT_VERSION}', '"format_version": 4')
+            assert older != current
             manifest.write_text(older)
         else:
             _damaged(broken / name, how)
