@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Create .venv at the repo root and install the project into it. Safe to run again: it does
-# nothing when pyproject.toml has not changed since the last install.
+# nothing when pyproject.toml and constraints.txt have not changed since the last install.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,7 +11,8 @@ if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null
 fi
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 
-stamp=".venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)"
+# Within the versions of constraints.txt, which the figures in docs/ were measured with (scripts/pin.sh).
+stamp=".venv/.installed-$(cat pyproject.toml constraints.txt | sha256sum | cut -c1-16)"
 if [ ! -f "$stamp" ]; then
   echo "Installing rag and its dependencies into .venv (a few minutes the first time; log: .venv/install.log)..." >&2
   {
@@ -19,8 +20,8 @@ if [ ! -f "$stamp" ]; then
     # The CPU build of torch first: asked for alone it comes from the local wheel or the CPU index,
     # never the multi-gigabyte CUDA build. A large wheel cut off mid-download resumes where it
     # stopped (--resume-retries, pip 25.1+) rather than failing the install.
-    .venv/bin/python -m pip install --resume-retries 20 "torch==2.13.0" &&
-    .venv/bin/python -m pip install --resume-retries 20 -e ".[app,dev,onnx]" &&
+    .venv/bin/python -m pip install --resume-retries 20 -c constraints.txt "torch==2.13.0" &&
+    .venv/bin/python -m pip install --resume-retries 20 -c constraints.txt -e ".[app,dev,onnx]" &&
     # The encoder's ONNX exports, made once now rather than by the first question (rag.models.onnx).
     .venv/bin/python -m rag.models.onnx
   } > .venv/install.log 2>&1 || { tail -n 40 .venv/install.log >&2; echo "install failed; see .venv/install.log" >&2; exit 1; }

@@ -5,10 +5,10 @@ cd "$(dirname "$0")/.."
 bash scripts/install.sh
 # The server lane's Milvus (the server extra: a real standalone server, about 60 MB) and the cluster
 # lane's Ray (the cluster extra) are for the tests; the main set-up never installs them.
-stamp=".venv/.installed-server-cluster-$(sha256sum pyproject.toml | cut -c1-16)"
+stamp=".venv/.installed-server-cluster-$(cat pyproject.toml constraints.txt | sha256sum | cut -c1-16)"
 if [ ! -f "$stamp" ]; then
   echo "Installing the server and cluster test lanes' Milvus and Ray into .venv (log: .venv/install-lanes.log)..." >&2
-  .venv/bin/python -m pip install --resume-retries 20 -e ".[server,cluster]" > .venv/install-lanes.log 2>&1 ||
+  .venv/bin/python -m pip install --resume-retries 20 -c constraints.txt -e ".[server,cluster]" > .venv/install-lanes.log 2>&1 ||
     { tail -n 40 .venv/install-lanes.log >&2; echo "install failed; see .venv/install-lanes.log" >&2; exit 1; }
   rm -f .venv/.installed-server-*
   touch "$stamp"
