@@ -75,7 +75,7 @@ def main() -> None:
     parser.add_argument("--out", default=str(REPO / "docs/headroom.md"))
     args = parser.parse_args()
     config = Config(reader="extractive")
-    models = read_models(config.answer_weights, config.embedder)
+    models = read_models(config.answer_weights)
     with tempfile.TemporaryDirectory(prefix="rag-headroom-") as workdir:
         work = Path(workdir)
         sets = {

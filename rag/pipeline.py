@@ -58,7 +58,7 @@ class QA:
 
         reader = self.reader
         if not same_reader:
-            reader = make_reader(config, read_models(config.answer_weights, config.embedder))
+            reader = make_reader(config, read_models(config.answer_weights))
         return QA(self.retriever, reader, self.answerability, self.embedder, config)
 
     def warm_up(self) -> QA:
@@ -130,6 +130,6 @@ def load(index_dir: str | Path = "index", config: Config | None = None, embedder
     config = config or Config()
     embedder = embedder or make_embedder(config.embedder)
     index = open_index(index_dir, config)
-    models = read_models(config.answer_weights, config.embedder)
+    models = read_models(config.answer_weights)
     return QA(HybridRetriever(index, embedder, config), reader or make_reader(config, models),
               LearnedAnswerability(models), embedder, config)

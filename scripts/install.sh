@@ -21,10 +21,13 @@ if [ ! -f "$stamp" ]; then
     # never the multi-gigabyte CUDA build. A large wheel cut off mid-download resumes where it
     # stopped (--resume-retries, pip 25.1+) rather than failing the install.
     .venv/bin/python -m pip install --resume-retries 20 -c constraints.txt "torch==2.13.0" &&
-    .venv/bin/python -m pip install --resume-retries 20 -c constraints.txt -e ".[app,dev,onnx]" &&
-    # The encoder's ONNX exports, made once now rather than by the first question (rag.models.onnx).
-    .venv/bin/python -m rag.models.onnx
+    .venv/bin/python -m pip install --resume-retries 20 -c constraints.txt -e ".[app,dev,onnx]"
   } > .venv/install.log 2>&1 || { tail -n 40 .venv/install.log >&2; echo "install failed; see .venv/install.log" >&2; exit 1; }
   rm -f .venv/.installed-*
   touch "$stamp"
 fi
+# The encoder's and the span head's ONNX exports, made now rather than by the first question
+# (rag.models.onnx, rag.answers.span_head); each is named by what it was made from, so after a pull
+# that changed the span head this makes the new one, and otherwise finds both made and does nothing.
+.venv/bin/python -m rag.answers.span_head >> .venv/install.log 2>&1 ||
+  { tail -n 40 .venv/install.log >&2; echo "preparing the ONNX exports failed; see .venv/install.log" >&2; exit 1; }

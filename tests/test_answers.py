@@ -109,6 +109,20 @@ def test_answerability_prefers_evidence_that_answers_this_question(real_embedder
     assert judge.probability(embedded_query("Who?", real_embedder), Answer("Who?", "", True)) == 0.0
 
 
+def test_answerability_reads_how_sure_the_span_head_is(real_embedder, models):
+    """The head's own score of the best span is evidence: the same answer, read more surely, is likelier right."""
+    hits = annotated_hits(["The missiles flew 450 kilometers at an altitude of 60 kilometers."], real_embedder)
+    query = embedded_query("How far did the missiles fly?", real_embedder)
+    ranked = rank(query, hits, models)
+    assert evidence(query, ranked, hits).span_head == ranked[0].features.span_head
+
+    def probability(head_score):
+        best = dataclasses.replace(ranked[0], features=dataclasses.replace(ranked[0].features, span_head=head_score))
+        return models.answerability.probability(evidence(query, [best, *ranked[1:]], hits).row())
+
+    assert probability(ranked[0].features.span_head + 3) > probability(ranked[0].features.span_head - 3)
+
+
 def test_a_named_period_is_covered_by_evidence_dated_in_it(real_embedder, models):
     """"The March 2023 missiles" names a period as it names missiles: a sentence from an article of
     March 2023 covers it, one that is only possibly in it covers half."""

@@ -1,6 +1,7 @@
 """The question path on ONNX Runtime: the float32 export embeds questions into the same space as the
-PyTorch model that embedded the chunks, the int8 export gives the span head the tokens and states it
-was trained on, and answering a question imports neither PyTorch nor transformers."""
+PyTorch model that embedded the chunks, the span head's int8 export reads the tokens and computes the
+scores its PyTorch module was trained to, and answering a question imports neither PyTorch nor
+transformers."""
 
 import json
 import subprocess
@@ -10,9 +11,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag.answers.span_head import MAX_TOKENS, SpanHead, _head_module, head_path, pair_states, question_means
+from rag.answers.span_head import MAX_TOKENS, SpanHead, _load, head_path, reader_module
 from rag.config import Config
 from rag.models.embedders import FEW_TEXTS
+from rag.errors import ModelNotAvailableError
 from rag.models.local import resolve_model_path, sentence_transformer
 from rag.models.onnx import OnnxEncoder, export_path, exported_encoder, mean_pooled, prepare
 from rag.models.local import find_checkpoint
@@ -36,22 +38,24 @@ def test_questions_embedded_on_onnx_runtime_land_where_pytorch_puts_them(real_em
     assert np.allclose(real_embedder.embed(TEXTS), real_embedder.embed(TEXTS * 4)[: len(TEXTS)], atol=1e-5)
 
 
-def test_the_int8_export_reads_pairs_token_for_token_as_pytorch_does():
+def test_the_span_heads_int8_export_reads_pairs_token_for_token_as_its_pytorch_module_does():
+    path = head_path(Config().answer_weights)
+    head = SpanHead.read(path)
     questions, sentences = [TEXTS[0]] * 2, TEXTS[1:]
-    states, offsets, sequence = pair_states(MODEL, questions, sentences)
-    model = sentence_transformer(MODEL)
-    inputs = model.tokenizer(questions, sentences, truncation="only_second", max_length=MAX_TOKENS, padding=True,
-                             return_offsets_mapping=True)
+    scores, offsets, sequence = head.encoder.pair_outputs(questions, sentences, MAX_TOKENS)
+    tokenizer = sentence_transformer(MODEL).tokenizer
+    inputs = tokenizer(questions, sentences, truncation="only_second", max_length=MAX_TOKENS, padding=True,
+                       return_offsets_mapping=True)
     assert offsets == [[tuple(pair) for pair in row] for row in inputs["offset_mapping"]]
     assert sequence.tolist() == [[-1 if s is None else s for s in inputs.sequence_ids(i)] for i in range(2)]
     import torch
 
+    module = reader_module(Path(resolve_model_path(MODEL)), _load(str(path))).eval()
     with torch.inference_mode():
-        reference = model[0].auto_model(**{k: torch.tensor(v) for k, v in inputs.items() if k != "offset_mapping"})
-    reference = reference.last_hidden_state.numpy()
-    real = sequence >= 0
-    cosine = np.sum(states * reference, axis=-1) / np.linalg.norm(states, axis=-1) / np.linalg.norm(reference, axis=-1)
-    assert cosine[real].mean() > 0.98  # int8 weights: close, not equal
+        reference = module(**{k: torch.tensor(v) for k, v in inputs.items() if k != "offset_mapping"}).numpy()
+    sentence = sequence[0] == 1
+    assert np.corrcoef(scores[0, sentence].ravel(), reference[0, sentence].ravel())[0, 1] > 0.98  # int8: close
+    assert np.argmax(scores[0, sentence, 0]) == np.argmax(reference[0, sentence, 0])  # the same start
 
 
 def test_the_int8_exports_weights_fit_in_7_bits_so_that_every_cpu_multiplies_them_exactly():
@@ -67,19 +71,21 @@ def test_the_int8_exports_weights_fit_in_7_bits_so_that_every_cpu_multiplies_the
     matrices = [w for w in weights if w.ndim == 2]  # the rest are their zero points
     assert len(matrices) == 36  # six layers' query, key, value, output and two feed-forward matrices
     assert max(int(np.abs(w).max()) for w in matrices) == 64  # the range is used, and no more
+    span_head = onnx.load(str(SpanHead.read(head_path(Config().answer_weights)).encoder.model_file)).graph
+    matrices = [numpy_helper.to_array(tensor) for tensor in span_head.initializer
+                if tensor.data_type == onnx.TensorProto.INT8 and len(tensor.dims) == 2]
+    assert len(matrices) == 19  # its three layers' six matrices and the start/end layer
+    assert max(int(np.abs(w).max()) for w in matrices) == 64
 
 
-def test_the_span_head_reads_in_numpy_what_its_torch_module_computes():
-    import torch
+def test_a_file_that_is_not_a_span_head_is_refused_with_the_fix(tmp_path):
+    from safetensors.numpy import save_file
 
-    head = SpanHead.read(MODEL, head_path(Config().answer_weights))
-    module = _head_module(384)
-    module.load_state_dict({name: torch.from_numpy(value) for name, value in head.weights.items()})
-    states, _, sequence = pair_states(MODEL, [TEXTS[0]] * 2, TEXTS[1:])
-    means = question_means(states, sequence)
-    with torch.inference_mode():
-        expected = module(torch.from_numpy(states), torch.from_numpy(means)).numpy()
-    assert np.abs(head._logits(states, means) - expected).max() < 2e-2  # GELU's tanh form
+    save_file({"hidden.weight": np.zeros((2, 2), dtype=np.float32)}, str(tmp_path / "span_head.safetensors"))
+    (tmp_path / "broken.safetensors").write_bytes(b"not safetensors")
+    for name in ("span_head.safetensors", "broken.safetensors", "missing.safetensors"):
+        with pytest.raises(ModelNotAvailableError, match="rag calibrate"):
+            SpanHead.read(tmp_path / name)
 
 
 def test_only_a_plain_mean_pooled_model_is_exported(tmp_path):
@@ -125,24 +131,31 @@ SQUAD_TRAIN = REPO.parent / "shared" / "bench" / "squad2-train-10-articles.json"
 
 @pytest.mark.slow
 @pytest.mark.skipif(not SQUAD_TRAIN.exists(), reason="the SQuAD articles live in ../shared/bench, beside the repo (as in CI)")
-def test_a_span_head_trained_on_the_states_answering_reads_finds_answers_it_never_saw(tmp_path):
-    """Trained (briefly) on SQuAD answer sentences, the head points at held-out answers far more often
-    than chance, through the same int8 states and numpy forward pass that answering uses."""
-    from rag.answers.span_head import train_head
+def test_a_span_head_fine_tuned_on_answer_sentences_finds_answers_it_never_saw(tmp_path):
+    """Fine-tuned (briefly) on SQuAD answer sentences, the head points at held-out answers' first
+    tokens far more often than chance, through the int8 export answering reads; and the export is
+    named by the file's digest, so retrained weights are never read through an older export."""
+    from rag.answers.span_training import train_head
     from rag.calibration import answer_sentences
 
-    examples = answer_sentences(SQUAD_TRAIN)
-    train, held_out = examples[:600], examples[-100:]
-    head = train_head(MODEL, train, tmp_path / "span_head.safetensors", progress=False)
-    assert SpanHead.read(MODEL, tmp_path / "span_head.safetensors").weights.keys() == head.weights.keys()
+    examples = answer_sentences(json.loads(SQUAD_TRAIN.read_text(encoding="utf-8"))["data"])
+    train, held_out = examples[:480], examples[-100:]
+    out = tmp_path / "span_head.safetensors"
+    head = train_head(MODEL, train, out, epochs=1, progress=False)
+    assert out.stat().st_size < 12e6  # the three layers and the start/end layer in float16, not the embeddings
     hits = chance = 0.0
-    for question, sentence, start, end in held_out:
+    for question, sentence, start, _ in held_out:
         scores = head.scores(question, [sentence])[0]
         best = int(np.argmax(scores.start))
         first = next(i for i, (a, b) in enumerate(scores.offsets) if b > start)
         hits += best == first
         chance += 1 / len(scores.offsets)
-    assert hits > 3 * chance  # about 5x here; an untrained or misaligned head scores near chance
+    assert hits > 3 * chance
+    retrained = train_head(MODEL, train[:160], out, epochs=1, progress=False)
+    assert retrained.encoder.model_file != head.encoder.model_file
+    for used in (head, retrained):
+        used.discard_export()
+        assert not used.encoder.model_file.exists()
 
 
 def test_a_worker_given_one_core_makes_encoders_that_compute_on_one_thread(monkeypatch):

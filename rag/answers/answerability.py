@@ -65,6 +65,7 @@ def evidence(query: Query, ranked: list[Candidate], hits: list[Hit]) -> Evidence
         asked_noun_near=best.features.asked_noun,
         asked_noun_absent=float(query.asked_noun is not None and query.asked_noun not in sentence_words),
         negation_differs=float(negated(query.text) != negated(best.sentence.text)),
+        span_head=best.features.span_head,
     )
 
 

@@ -84,6 +84,7 @@ class Evidence:
     asked_noun_near: float  # the noun of "which company", "who is the mayor" beside the answer
     asked_noun_absent: float  # ... nowhere in the sentence or its title
     negation_differs: float  # one of question and sentence says "not", "never", "no", the other does not
+    span_head: float  # the span head's own score of the best candidate: how sure a trained reader is of it
 
 
     def row(self) -> tuple[float, ...]:
@@ -99,6 +100,7 @@ EVIDENCE_SIGNS = {
     "best_score": 1, "margin": 1, "type_fit": 1, "sentence_terms": 1, "passage_terms": 1, "names": 1, "similarity": 1,
     "top_retrieval_score": 1, "agreeing_candidates": 1, "missing_question_words": -1, "missing_names": -1,
     "names_outside_article": -1, "asked_noun_near": 1, "asked_noun_absent": -1, "negation_differs": -1,
+    "span_head": 1,
 }
 
 

@@ -116,13 +116,13 @@ class AnswerModels:
 
 
 @lru_cache(maxsize=4)
-def read_models(path: str | Path = DEFAULT_WEIGHTS, embedder: str = "all-MiniLM-L6-v2") -> AnswerModels:
-    """The weights in ``path`` and the span head beside it (``span_head.safetensors``) over ``embedder``,
+def read_models(path: str | Path = DEFAULT_WEIGHTS) -> AnswerModels:
+    """The weights in ``path`` and the span head beside it (``span_head.safetensors``),
     once per process."""
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
         models = AnswerModels(LogisticModel.from_dict(data["ranker"]), LogisticModel.from_dict(data["answerability"]),
-                              SpanHead.read(embedder, head_path(path)), float(data["threshold"]),
+                              SpanHead.read(head_path(path)), float(data["threshold"]),
                               data.get("trained_on", {}))
     except (OSError, ValueError, KeyError, TypeError) as error:
         raise ModelNotAvailableError(

@@ -1,15 +1,17 @@
-"""A light span head over the frozen MiniLM encoder: reads a sentence together with the question
-and scores each token as the start or the end of the answer.
+"""A span reader fine-tuned from the embedding model's first layers: it reads a sentence together
+with the question and scores each token as the start or the end of the answer.
 
-The encoder is the embedding model's (nothing new to download), read through its int8 ONNX export
-(rag.models.onnx), so answering imports no PyTorch; only the head is learned: two small layers over
-each token's state and its product with the question's mean state, about 100k weights in a
-safetensors file. `rag calibrate` trains it on SQuAD answer
-spans. Its score is one feature of the candidate ranker, beside the others.
+It is MiniLM's token embeddings and first LAYERS layers (nothing new to download), those layers
+fine-tuned with a start/end layer on top by `rag calibrate` on SQuAD answer sentences. The file
+``span_head.safetensors`` holds only what training changed (the layers and the start/end layer, in
+float16) and names the model it grew from; answering reads it through an int8 ONNX export made
+once and named by the file's digest, so answering imports no PyTorch. Its score is one feature of
+the candidate ranker, beside the others.
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -17,12 +19,15 @@ from pathlib import Path
 import numpy as np
 
 from rag.errors import ModelNotAvailableError
-from rag.models.local import sentence_transformer
-from rag.models.onnx import onnx_encoder
+from rag.models.local import resolve_model_path
+from rag.models.onnx import OnnxEncoder, export, export_file, trace
 
 # A question and one news sentence fit easily; longer sentences are cut (their answers are rarer).
 MAX_TOKENS = 160
-HIDDEN = 128
+# Three of MiniLM's six layers read spans nearly as well as all six (span F1 0.54 against 0.65 on
+# the SQuAD dev subset's answer sentences) at half the arithmetic, which answering pays per question.
+LAYERS = 3
+_OUTPUT = "span_scores"
 
 
 def head_path(weights: str | Path) -> Path:
@@ -46,39 +51,32 @@ class TokenScores:
         return float(self.start[inside[0]] + self.end[inside[-1]])
 
 
-def _head_module(dimension: int):
-    import torch
-
-    class Head(torch.nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.hidden = torch.nn.Linear(2 * dimension, HIDDEN)
-            self.out = torch.nn.Linear(HIDDEN, 2)
-
-        def forward(self, states, question_mean):
-            features = torch.cat([states, states * question_mean[:, None, :]], dim=-1)
-            return self.out(torch.nn.functional.gelu(self.hidden(features)))
-
-    return Head()
-
-
 class SpanHead:
-    """The head's weights (as numpy arrays) over model ``embedder_name``'s encoder."""
+    """The fine-tuned reader's int8 ONNX export, with its base model's tokenizer."""
 
-    def __init__(self, embedder_name: str, weights: dict[str, np.ndarray]):
-        self.embedder_name = embedder_name
-        self.weights = weights
+    def __init__(self, encoder: OnnxEncoder):
+        self.encoder = encoder
 
     @classmethod
-    def read(cls, embedder_name: str, path: str | Path) -> SpanHead:
-        """The head saved in ``path``, once per process."""
-        return _read(embedder_name, str(path))
+    def read(cls, path: str | Path) -> SpanHead:
+        """The reader saved in ``path``, once per process while the file is unchanged (its export
+        made first if missing)."""
+        try:
+            saved = Path(path).stat()
+        except OSError as error:
+            raise _unreadable(path, error) from None
+        return _read(str(path), saved.st_mtime_ns, saved.st_size)
+
+    def discard_export(self) -> None:
+        """Delete this reader's ONNX export: for heads used once (calibration's cross-fitting heads),
+        whose 17 MB exports would otherwise pile up beside the installed packages."""
+        self.encoder.model_file.unlink(missing_ok=True)
+        Path(f"{self.encoder.model_file}.lock").unlink(missing_ok=True)
 
     def scores(self, question: str, sentences: list[str]) -> list[TokenScores]:
         if not sentences:
             return []
-        states, offsets, sequence = pair_states(self.embedder_name, [question] * len(sentences), sentences)
-        logits = self._logits(states, question_means(states, sequence))
+        logits, offsets, sequence = self.encoder.pair_outputs([question] * len(sentences), sentences, MAX_TOKENS)
         found = []
         for row in range(len(sentences)):
             tokens = np.flatnonzero(sequence[row] == 1)
@@ -86,105 +84,89 @@ class SpanHead:
                                      logits[row, tokens, 1]))
         return found
 
-    def _logits(self, states: np.ndarray, question_mean: np.ndarray) -> np.ndarray:
-        """The Head module's forward pass in numpy, so answering needs no PyTorch. GELU in its tanh
-        form (numpy has no erf): within 1e-3 of the exact one the head was trained with, logits within 0.02.
 
-        [s, s * q] @ W is s @ (W_s + q * W_q): one product with a matrix per pair, half the arithmetic.
-        It runs on one BLAS thread: OpenBLAS's idle workers spin for a while after a parallel product,
-        and took the cores from the encoder of the next question (the sample questions' p50 38 -> 28 ms,
-        docs/latency.md)."""
-        w = self.weights
-        dimension = states.shape[-1]
-        hidden_weight = w["hidden.weight"].T  # (2 * dimension, HIDDEN)
-        per_pair = hidden_weight[:dimension] + question_mean[:, :, None] * hidden_weight[dimension:]
-        with _thread_pools().limit(limits=1, user_api="blas"):
-            hidden = states @ per_pair + w["hidden.bias"]
-            hidden = 0.5 * hidden * (1 + np.tanh(0.7978845608 * (hidden + 0.044715 * hidden ** 3)))
-            return hidden @ w["out.weight"].T + w["out.bias"]
+@lru_cache(maxsize=4)
+def _read(path: str, modified: int, size: int) -> SpanHead:  # noqa: ARG001 (the file's version, a cache key)
+    try:
+        base, digest = _describe(path)
+        model_dir = Path(resolve_model_path(base))
+        export_to = export_file("span-head", digest, "int8")
+        if not export_to.exists():
+            export(export_to, "int8", lambda out: trace(reader_module(model_dir, _load(path)), out, _OUTPUT))
+        return SpanHead(OnnxEncoder(export_to, model_dir / "tokenizer.json", MAX_TOKENS))
+    except (OSError, ValueError, KeyError, RuntimeError) as error:
+        raise _unreadable(path, error) from None
 
 
-@lru_cache(maxsize=1)
-def _thread_pools():
-    """The process's thread pools, looked up once (a lookup reads every loaded library, near a millisecond)."""
-    from threadpoolctl import ThreadpoolController
-
-    return ThreadpoolController()
+def _unreadable(path, error: Exception) -> ModelNotAvailableError:
+    return ModelNotAvailableError(
+        f"cannot read span head {path} ({type(error).__name__}: {error}); train it with: rag calibrate")
 
 
-def pair_states(embedder_name: str, questions: list[str], sentences: list[str]):
-    """(token states, each token's character offsets, which text each token is from: 0 question,
-    1 sentence, -1 special) of question-sentence pairs, from the frozen encoder: its int8 ONNX export
-    when there is one (about twice as fast, docs/embedders.md), PyTorch float32 otherwise. Training
-    reads the same states the answering does."""
-    encoder = onnx_encoder(embedder_name, "int8")
-    if encoder is not None:
-        return encoder.pair_states(questions, sentences, MAX_TOKENS)
-    import torch
-
-    model = sentence_transformer(embedder_name)
-    inputs = model.tokenizer(questions, sentences, truncation="only_second", max_length=MAX_TOKENS, padding=True,
-                             return_offsets_mapping=True, return_tensors="pt")
-    offsets = inputs.pop("offset_mapping").tolist()
-    sequence = np.array([[-1 if s is None else s for s in inputs.sequence_ids(i)] for i in range(len(sentences))])
-    with torch.inference_mode():
-        states = model[0].auto_model(**inputs).last_hidden_state.numpy()
-    return states, offsets, sequence
-
-
-def question_means(states: np.ndarray, sequence: np.ndarray) -> np.ndarray:
-    """Each pair's mean state over its question's tokens."""
-    mask = (sequence == 0)[..., None].astype(states.dtype)
-    return (states * mask).sum(axis=1) / np.maximum(mask.sum(axis=1), 1)
-
-
-@lru_cache(maxsize=2)
-def _read(embedder_name: str, path: str) -> SpanHead:
-    from safetensors.numpy import load_file
+def _describe(path: str) -> tuple[str, str]:
+    """(the model the reader grew from, the file's digest), which name its export."""
+    from safetensors import SafetensorError, safe_open
 
     try:
-        weights = load_file(path)
-    except (OSError, ValueError) as error:
-        raise ModelNotAvailableError(
-            f"cannot read span head {path} ({type(error).__name__}); train it with: rag calibrate") from None
-    return SpanHead(embedder_name, weights)
+        with safe_open(path, framework="numpy") as saved:
+            metadata = saved.metadata() or {}
+    except SafetensorError as error:  # not an OSError or ValueError: a damaged or foreign file
+        raise ValueError(str(error)) from None
+    if "base" not in metadata or int(metadata.get("layers", -1)) != LAYERS:
+        raise ValueError("not a span reader of this rag's shape")
+    return metadata["base"], hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-def train_head(embedder_name: str, examples: list[tuple[str, str, int, int]], out: Path, epochs: int = 6,
-               seed: int = 0, progress: bool = True) -> SpanHead:
-    """Fit the head on (question, sentence, answer start, answer end) examples, offsets in the sentence."""
+def _load(path: str) -> dict:
+    from safetensors.torch import load_file
+
+    return {name: value.float() for name, value in load_file(path).items()}
+
+
+def reader_module(model_dir: Path, trained: dict | None = None):
+    """The base model's embeddings and first LAYERS layers with a start/end layer on top, as a module
+    of the three token inputs returning (batch, tokens, 2) scores; ``trained`` replaces the layers'
+    and the start/end layer's weights."""
     import torch
-    from safetensors.torch import save_file
-    from tqdm import tqdm
+    from transformers import AutoModel
+    from transformers.utils import logging as transformers_logging
 
-    torch.manual_seed(seed)
-    batches = []
-    starts = range(0, len(examples), 32)
-    for first in tqdm(starts, desc="Encoding answer sentences", unit="batch", disable=not progress):
-        batch = examples[first : first + 32]
-        states, offsets, sequence = pair_states(embedder_name, [b[0] for b in batch], [b[1] for b in batch])
-        targets = [_target_tokens(offsets[row], sequence[row], start, end)
-                   for row, (*_, start, end) in enumerate(batch)]
-        keep = [row for row, target in enumerate(targets) if target is not None]
-        if keep:
-            batches.append((torch.from_numpy(states[keep]), torch.from_numpy(question_means(states, sequence)[keep]),
-                            torch.from_numpy(sequence[keep] == 1), torch.tensor([targets[row] for row in keep])))
-    head = _head_module(batches[0][0].shape[-1])
-    optimiser = torch.optim.AdamW(head.parameters(), lr=2e-3, weight_decay=1e-2)
-    for _ in range(epochs):
-        for states, question_mean, mask, target in batches:
-            logits = head(states, question_mean).masked_fill(~mask[..., None], -1e4)
-            loss = torch.nn.functional.cross_entropy(logits[..., 0], target[:, 0]) + \
-                torch.nn.functional.cross_entropy(logits[..., 1], target[:, 1])
-            optimiser.zero_grad()
-            loss.backward()
-            optimiser.step()
-    weights = {name: value.detach().contiguous() for name, value in head.state_dict().items()}
-    save_file(weights, str(out))
-    _read.cache_clear()
-    return SpanHead(embedder_name, {name: value.numpy() for name, value in weights.items()})
+    transformers_logging.disable_progress_bar()
+    verbosity = transformers_logging.get_verbosity()
+    transformers_logging.set_verbosity_error()  # its report of the pooler weights left unread, which are not needed
+    try:
+        encoder = AutoModel.from_pretrained(str(model_dir), local_files_only=True, add_pooling_layer=False)
+    finally:
+        transformers_logging.set_verbosity(verbosity)
+    encoder.encoder.layer = encoder.encoder.layer[:LAYERS]
+    encoder.config.num_hidden_layers = LAYERS
+
+    class Reader(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.encoder = encoder
+            self.span = torch.nn.Linear(encoder.config.hidden_size, 2)
+
+        def forward(self, input_ids, attention_mask, token_type_ids):
+            states = self.encoder(input_ids=input_ids, attention_mask=attention_mask,
+                                  token_type_ids=token_type_ids).last_hidden_state
+            return self.span(states)
+
+    reader = Reader()
+    if trained is not None:
+        missing, unexpected = reader.load_state_dict(trained, strict=False)
+        if unexpected or any(not name.startswith("encoder.embeddings.") for name in missing):
+            raise ValueError(f"span reader weights do not fit its model (missing {missing[:3]}, "
+                             f"unexpected {unexpected[:3]})")
+    return reader
 
 
-def _target_tokens(offsets, sequence, start: int, end: int) -> tuple[int, int] | None:
-    tokens = [t for t in np.flatnonzero(sequence == 1) if offsets[t][0] < end and offsets[t][1] > start]
-    return (tokens[0], tokens[-1]) if tokens else None
+
+if __name__ == "__main__":  # python -m rag.answers.span_head: what scripts/install.sh runs after installing
+    from rag.config import DEFAULT_WEIGHTS
+    from rag.models.onnx import prepare
+
+    for exported in prepare(resolve_model_path("all-MiniLM-L6-v2")):
+        print(f"ready: {exported}")
+    SpanHead.read(head_path(DEFAULT_WEIGHTS))
+    print(f"ready: span head {head_path(DEFAULT_WEIGHTS)}")

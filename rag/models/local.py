@@ -39,8 +39,7 @@ def quiet_transformers() -> None:
 
 @lru_cache(maxsize=4)
 def sentence_transformer(name: str):
-    """The sentence-transformers model ``name`` from local files, once per process (the embedder and
-    the span head share it)."""
+    """The sentence-transformers model ``name`` from local files, once per process."""
     from sentence_transformers import SentenceTransformer
 
     quiet_transformers()

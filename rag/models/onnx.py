@@ -5,12 +5,12 @@ short inputs PyTorch spends more time in its own overhead than in arithmetic, an
 is twice as fast as float32 on long texts. So the model is read through ONNX Runtime:
 
 - **int8** (ONNX Runtime's dynamic quantisation, per output channel) is the default embedder
-  (``NAME@int8``, rag.models.embedders) for articles and questions, and gives the span head its token
-  states, about twice as fast as PyTorch float32 (docs/embedders.md).
+  (``NAME@int8``, rag.models.embedders) for articles and questions, about twice as fast as PyTorch
+  float32 (docs/embedders.md); the span head (rag.answers.span_head) is exported the same way.
 - **float32** embeds questions to an index built on PyTorch float32: the same computation (vectors
   agree to 1e-6), so the question meets those chunks in the same space.
 
-The exports are made from the installed model files by set-up (``python -m rag.models.onnx``) or
+The exports are made from the installed model files by set-up (``python -m rag.answers.span_head``) or
 else the first time they are needed (which imports PyTorch once, a few seconds), and kept beside the
 installed packages, named by model, precision and library versions, so a changed install never reads
 a stale file. A model that is not a plain mean-pooled encoder has no export; its callers use PyTorch.
@@ -24,6 +24,7 @@ import logging
 import os
 import sys
 import warnings
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 
@@ -65,6 +66,7 @@ class OnnxEncoder:
         if _threads:
             options.intra_op_num_threads = _threads
         self.session = onnxruntime.InferenceSession(str(model_file), options, providers=["CPUExecutionProvider"])
+        self.model_file = Path(model_file)
         self.tokenizer = Tokenizer.from_file(str(tokenizer_file))
         self.tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
         self.tokenizer.enable_truncation(max_length=max_tokens)
@@ -78,10 +80,11 @@ class OnnxEncoder:
         """Tokens of ``text`` without special tokens, whole (not cut at the model's limit): what the chunker counts."""
         return len(self._counter().encode(text, add_special_tokens=False).ids)
 
-    def states(self, encoded) -> np.ndarray:
-        """Token states (batch, tokens, dimension) of tokenizer output."""
+    def token_outputs(self, encoded) -> np.ndarray:
+        """The model's per-token output (batch, tokens, ...) for tokenizer output: an encoder's token
+        states, or a span reader's start and end scores."""
         ids = np.array([item.ids for item in encoded], dtype=np.int64)
-        return self.session.run(["last_hidden_state"], {
+        return self.session.run([self.session.get_outputs()[0].name], {
             "input_ids": ids,
             "attention_mask": np.array([item.attention_mask for item in encoded], dtype=np.int64),
             "token_type_ids": np.array([item.type_ids for item in encoded], dtype=np.int64),
@@ -94,18 +97,18 @@ class OnnxEncoder:
         for start in range(0, len(texts), batch_size):
             encoded = self.tokenizer.encode_batch([texts[row] for row in order[start : start + batch_size]])
             mask = np.array([item.attention_mask for item in encoded], dtype=np.float32)[..., None]
-            pooled = (self.states(encoded) * mask).sum(axis=1) / np.maximum(mask.sum(axis=1), 1)
+            pooled = (self.token_outputs(encoded) * mask).sum(axis=1) / np.maximum(mask.sum(axis=1), 1)
             parts.append(pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12))
         vectors = np.empty((len(texts), parts[0].shape[1]), dtype=np.float32)
         vectors[order] = np.concatenate(parts)
         return vectors
 
-    def pair_states(self, firsts: list[str], seconds: list[str], max_tokens: int):
-        """Token states of text pairs, each token's character offsets, and which text (0, 1, or -1
+    def pair_outputs(self, firsts: list[str], seconds: list[str], max_tokens: int):
+        """Per-token outputs of text pairs, each token's character offsets, and which text (0, 1, or -1
         for special tokens) each token came from; the second text is cut to fit ``max_tokens``."""
         encoded = self._pair_tokenizer(max_tokens).encode_batch(list(zip(firsts, seconds, strict=True)))
         sequence = np.array([[-1 if s is None else s for s in item.sequence_ids] for item in encoded])
-        return self.states(encoded), [item.offsets for item in encoded], sequence
+        return self.token_outputs(encoded), [item.offsets for item in encoded], sequence
 
     @lru_cache(maxsize=4)  # noqa: B019 (encoders live as long as the process: exported_encoder caches them)
     def _counter(self):
@@ -149,6 +152,14 @@ def cache_dir() -> Path:
 
 
 def export_path(model_dir: str | Path, precision: str) -> Path:
+    """Where model ``model_dir``'s encoder export at ``precision`` is kept."""
+    return export_file(Path(model_dir).name, str(Path(model_dir).resolve()), precision)
+
+
+def export_file(stem: str, identity: str, precision: str) -> Path:
+    """The file for an export of the model ``identity`` names (its folder, or its weights' digest), at
+    ``precision``, made with the installed libraries: a changed model, quantisation or install gets a
+    file of its own."""
     from importlib.metadata import PackageNotFoundError, version  # when an export is first looked for, not at import
 
     versions = []
@@ -158,12 +169,12 @@ def export_path(model_dir: str | Path, precision: str) -> Path:
         except PackageNotFoundError:
             versions.append(f"{package}=none")
     settings = f"{precision}|{sorted(_INT8_QUANTISATION.items())}" if precision == "int8" else precision
-    key = hashlib.sha256(f"{Path(model_dir).resolve()}|{settings}|{'|'.join(versions)}".encode()).hexdigest()[:16]
-    return cache_dir() / f"{Path(model_dir).name}-{precision}-{key}.onnx"
+    key = hashlib.sha256(f"{identity}|{settings}|{'|'.join(versions)}".encode()).hexdigest()[:16]
+    return cache_dir() / f"{stem}-{precision}-{key}.onnx"
 
 
 def onnx_encoder(name: str, precision: str) -> OnnxEncoder | None:
-    """Model ``name``'s ONNX export at ``precision`` (int8 for the default embedder and the span head,
+    """Model ``name``'s ONNX export at ``precision`` (int8 for the default embedder,
     float32 for questions to a float32 index), or None where PyTorch must serve."""
     return exported_encoder(resolve_model_path(name), precision)
 
@@ -184,7 +195,7 @@ def exported_encoder(model_dir: str, precision: str) -> OnnxEncoder | None:
             return None
         if not mean_pooled(model_dir):
             return None
-        _export(Path(model_dir), precision, path)
+        export(path, precision, lambda out: trace(_encoder_module(Path(model_dir)), out, "last_hidden_state"))
     return OnnxEncoder(path, Path(model_dir) / "tokenizer.json", max_tokens=_max_tokens(Path(model_dir)))
 
 
@@ -201,13 +212,14 @@ def prepare(model_dir: str | Path) -> list[Path]:
     if not mean_pooled(model_dir):
         return []
     made = [export_path(model_dir, precision) for precision in PRECISIONS]
-    for precision, path in zip(PRECISIONS, made, strict=True):
-        _export(Path(model_dir), precision, path)  # nothing to do for one that exists
+    for precision, path in zip(PRECISIONS, made, strict=True):  # nothing to do for one that exists
+        export(path, precision, lambda out: trace(_encoder_module(Path(model_dir)), out, "last_hidden_state"))
     return made
 
 
-def _export(model_dir: Path, precision: str, path: Path) -> None:
-    """Trace the model to ONNX (and quantise it), written under a lock and renamed into place whole."""
+def export(path: Path, precision: str, trace_to: Callable[[Path], None]) -> None:
+    """Write the ONNX file ``trace_to`` traces (in float32) to ``path``, quantised for int8, under a
+    lock and renamed into place whole."""
     from filelock import FileLock
 
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -216,7 +228,7 @@ def _export(model_dir: Path, precision: str, path: Path) -> None:
             return
         staging = path.with_name(f".{path.name}.{os.getpid()}")
         try:
-            _trace(model_dir, staging)
+            trace_to(staging)
             if precision == "int8":
                 from onnxruntime.quantization import QuantType, quantize_dynamic
 
@@ -233,7 +245,8 @@ def _export(model_dir: Path, precision: str, path: Path) -> None:
                 leftover.unlink(missing_ok=True)
 
 
-def _trace(model_dir: Path, out: Path) -> None:
+def _encoder_module(model_dir: Path):
+    """The model's encoder as a module of the three token inputs, returning its token states."""
     import torch
     from transformers import AutoModel
     from transformers.utils import logging as transformers_logging
@@ -250,15 +263,19 @@ def _trace(model_dir: Path, out: Path) -> None:
             return self.encoder(input_ids=input_ids, attention_mask=attention_mask,
                                 token_type_ids=token_type_ids).last_hidden_state
 
+    return States()
+
+
+def trace(module, out: Path, output: str) -> None:
+    """Trace ``module`` (input_ids, attention_mask, token_type_ids -> one per-token output named
+    ``output``) to an ONNX file, batch and length left free."""
+    import torch
+
     names = ["input_ids", "attention_mask", "token_type_ids"]
     example = torch.ones(2, 8, dtype=torch.long)
     with torch.no_grad(), warnings.catch_warnings():  # the tracer's notes on Python control flow it fixed at trace time
         warnings.simplefilter("ignore")
-        torch.onnx.export(States(), (example, torch.ones_like(example), torch.zeros_like(example)), str(out),
-                          dynamo=False, input_names=names, output_names=["last_hidden_state"], opset_version=17,
-                          dynamic_axes={name: {0: "batch", 1: "tokens"} for name in [*names, "last_hidden_state"]})
+        torch.onnx.export(module.eval(), (example, torch.ones_like(example), torch.zeros_like(example)), str(out),
+                          dynamo=False, input_names=names, output_names=[output], opset_version=17,
+                          dynamic_axes={name: {0: "batch", 1: "tokens"} for name in [*names, output]})
 
-
-if __name__ == "__main__":  # python -m rag.models.onnx: what scripts/install.sh runs after installing
-    for exported in prepare(resolve_model_path("all-MiniLM-L6-v2")):
-        print(f"ready: {exported}")

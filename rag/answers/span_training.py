@@ -1,0 +1,95 @@
+"""Fine-tuning the span head (rag.answers.span_head) on answer sentences: what `rag calibrate` runs.
+
+The base model's first layers and a start/end layer learn where each answer starts and ends in its
+sentence read with the question; the token embeddings stay as they are (they are most of the
+model's weights and the reader saves only what changed). AdamW with a short warm-up and a linear
+decay, as BERT-style readers are fine-tuned.
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+from rag.answers.span_head import LAYERS, MAX_TOKENS, SpanHead, reader_module
+from rag.models.local import resolve_model_path
+
+BATCH = 16
+EPOCHS = 3
+LEARNING_RATE = 1e-4
+WARM_UP = 0.1  # share of the steps over which the learning rate rises to LEARNING_RATE
+
+
+def train_head(base: str, examples: list[tuple[str, str, int, int]], out: Path, epochs: int = EPOCHS,
+               seed: int = 0, progress: bool = True) -> SpanHead:
+    """Fine-tune a reader from model ``base`` on (question, sentence, answer start, answer end)
+    examples, offsets in the sentence; save it to ``out`` and return it read as answering reads it."""
+    import torch
+    from safetensors.torch import save_file
+    from tqdm import tqdm
+
+    base = base.split("@")[0]
+    model_dir = Path(resolve_model_path(base))
+    torch.manual_seed(seed)
+    batches = _batches(model_dir, examples)
+    reader = reader_module(model_dir)
+    for parameter in reader.encoder.embeddings.parameters():
+        parameter.requires_grad = False
+    trainable = [parameter for parameter in reader.parameters() if parameter.requires_grad]
+    optimiser = torch.optim.AdamW(trainable, lr=LEARNING_RATE, weight_decay=1e-2)
+    steps = epochs * len(batches)
+    warm_up = max(1, int(WARM_UP * steps))
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimiser, lambda step: min((step + 1) / warm_up, max(0.0, (steps - step) / max(1, steps - warm_up))))
+    order = random.Random(seed)
+    reader.train()
+    with tqdm(total=steps, desc="Training the span head", unit="batch", disable=not progress) as bar:
+        for _ in range(epochs):
+            order.shuffle(batches)
+            for inputs, mask, target in batches:
+                logits = reader(**inputs).masked_fill(~mask[..., None], -1e4)
+                loss = torch.nn.functional.cross_entropy(logits[..., 0], target[:, 0]) + \
+                    torch.nn.functional.cross_entropy(logits[..., 1], target[:, 1])
+                optimiser.zero_grad()
+                loss.backward()
+                optimiser.step()
+                schedule.step()
+                bar.update()
+    changed = {name: value.detach().half().contiguous() for name, value in reader.state_dict().items()
+               if not name.startswith("encoder.embeddings.")}
+    out.parent.mkdir(parents=True, exist_ok=True)
+    save_file(changed, str(out), metadata={"base": base, "layers": str(LAYERS)})
+    return SpanHead.read(out)
+
+
+def _batches(model_dir: Path, examples: list[tuple[str, str, int, int]]):
+    """Batches of (model inputs, which tokens are the sentence's, target start and end token), of
+    examples whose answer survives the cut to MAX_TOKENS; neighbours in length, so little is padding."""
+    import torch
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))  # set as answering sets it
+    tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
+    tokenizer.enable_truncation(max_length=MAX_TOKENS, strategy="only_second")
+    examples = sorted(examples, key=lambda example: len(example[0]) + len(example[1]))
+    batches = []
+    for first in range(0, len(examples), BATCH):
+        batch = examples[first : first + BATCH]
+        encoded = tokenizer.encode_batch([(question, sentence) for question, sentence, *_ in batch])
+        targets = [_target_tokens(item.offsets, item.sequence_ids, start, end)
+                   for item, (*_, start, end) in zip(encoded, batch, strict=True)]
+        keep = [row for row, target in enumerate(targets) if target is not None]
+        if not keep:
+            continue
+        inputs = {name: torch.tensor([getattr(encoded[row], field) for row in keep])
+                  for name, field in (("input_ids", "ids"), ("attention_mask", "attention_mask"),
+                                      ("token_type_ids", "type_ids"))}
+        mask = torch.tensor([[s == 1 for s in encoded[row].sequence_ids] for row in keep])
+        batches.append((inputs, mask, torch.tensor([targets[row] for row in keep])))
+    return batches
+
+
+def _target_tokens(offsets, sequence_ids, start: int, end: int) -> tuple[int, int] | None:
+    tokens = [t for t, s in enumerate(sequence_ids) if s == 1 and offsets[t][0] < end and offsets[t][1] > start]
+    return (tokens[0], tokens[-1]) if tokens else None
+
