@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from rag.errors import ModelNotAvailableError
-from rag.models.local import resolve_model_path
+from rag.models.local import quiet_transformers, resolve_model_path
 from rag.models.onnx import OnnxEncoder, export, export_file, trace
 
 # A question and one news sentence fit easily; longer sentences are cut (their answers are rarer).
@@ -131,7 +131,7 @@ def reader_module(model_dir: Path, trained: dict | None = None):
     from transformers import AutoModel
     from transformers.utils import logging as transformers_logging
 
-    transformers_logging.disable_progress_bar()
+    quiet_transformers()
     verbosity = transformers_logging.get_verbosity()
     transformers_logging.set_verbosity_error()  # its report of the pooler weights left unread, which are not needed
     try:
@@ -159,7 +159,6 @@ def reader_module(model_dir: Path, trained: dict | None = None):
             raise ValueError(f"span reader weights do not fit its model (missing {missing[:3]}, "
                              f"unexpected {unexpected[:3]})")
     return reader
-
 
 
 if __name__ == "__main__":  # python -m rag.answers.span_head: what scripts/install.sh runs after installing

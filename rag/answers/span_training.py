@@ -13,6 +13,7 @@ from pathlib import Path
 
 from rag.answers.span_head import LAYERS, MAX_TOKENS, SpanHead, reader_module
 from rag.models.local import resolve_model_path
+from rag.models.onnx import pair_tokenizer
 
 BATCH = 16
 EPOCHS = 3
@@ -66,11 +67,8 @@ def _batches(model_dir: Path, examples: list[tuple[str, str, int, int]]):
     """Batches of (model inputs, which tokens are the sentence's, target start and end token), of
     examples whose answer survives the cut to MAX_TOKENS; neighbours in length, so little is padding."""
     import torch
-    from tokenizers import Tokenizer
 
-    tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))  # set as answering sets it
-    tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
-    tokenizer.enable_truncation(max_length=MAX_TOKENS, strategy="only_second")
+    tokenizer = pair_tokenizer(model_dir / "tokenizer.json", MAX_TOKENS)
     examples = sorted(examples, key=lambda example: len(example[0]) + len(example[1]))
     batches = []
     for first in range(0, len(examples), BATCH):

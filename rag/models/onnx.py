@@ -121,14 +121,20 @@ class OnnxEncoder:
 
     @lru_cache(maxsize=4)  # noqa: B019 (as _counter)
     def _pair_tokenizer(self, max_tokens: int):
-        """A tokenizer of its own for pairs (cut in the second text only), so that concurrent callers
-        never see each other's truncation settings."""
-        from tokenizers import Tokenizer
+        """A tokenizer of its own for pairs, so that concurrent callers never see each other's
+        truncation settings."""
+        return pair_tokenizer(self.tokenizer_file, max_tokens)
 
-        tokenizer = Tokenizer.from_file(self.tokenizer_file)
-        tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
-        tokenizer.enable_truncation(max_length=max_tokens, strategy="only_second")
-        return tokenizer
+
+def pair_tokenizer(tokenizer_file: str | Path, max_tokens: int):
+    """A tokenizer of (question, text) pairs, padded, cut in the second text only: as the span head
+    reads pairs, and as its training encodes them."""
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(tokenizer_file))
+    tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
+    tokenizer.enable_truncation(max_length=max_tokens, strategy="only_second")
+    return tokenizer
 
 
 def mean_pooled(model_dir: str | Path) -> bool:
