@@ -82,7 +82,7 @@ class Server:
                         "--port", str(self.port), "--concurrency", str(concurrency), "--queue-size", str(queue_size)]
         self.url = f"http://127.0.0.1:{self.port}"
 
-    def __enter__(self) -> "Server":
+    def __enter__(self) -> Server:
         self.process = subprocess.Popen(self.command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         self.pid = self.process.pid
         deadline = time.monotonic() + 300

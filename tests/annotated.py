@@ -20,7 +20,7 @@ def annotated_hits(texts: list[str], embedder, dates: list[date | None] | None =
     for document in documents:
         sentences = tagged[document.doc_id]
         vectors = embedder.embed([s.text for s in sentences])
-        sentences = tuple(dataclasses.replace(s, vector=v) for s, v in zip(sentences, vectors))
+        sentences = tuple(dataclasses.replace(s, vector=v) for s, v in zip(sentences, vectors, strict=True))
         chunk = Chunk(f"{document.doc_id}#0", document.doc_id, 0, len(document.text), document.text)
         # Scores as reciprocal rank fusion gives them when both rankings agree.
         hits.append(Hit(chunk=chunk, score=2 / (60 + len(hits) + 1), title=document.title, date=document.date,

@@ -43,7 +43,7 @@ def test_neighbouring_chunks_overlap_by_whole_sentences():
     text = " ".join(f"Sentence number {n} is here." for n in range(30))
     chunks = chunk_document(_document(text), word_count, 40, 15)
     assert len(chunks) > 3
-    for previous, following in zip(chunks, chunks[1:]):
+    for previous, following in zip(chunks, chunks[1:], strict=False):
         assert following.start < previous.end  # overlap exists
         assert text[following.start : previous.end].startswith("Sentence")  # and starts at a sentence
 

@@ -56,9 +56,9 @@ def holder(index_dir):
 
 
 def test_a_second_writer_with_no_wait_fails_at_once_and_changes_nothing(index_dir, corpus_dir, holder, tmp_path, capsys):
-    with pytest.raises(IndexBusyError, match="another rag process is writing index .*try again"):
-        with writing(index_dir, wait=False):
-            pass
+    with pytest.raises(IndexBusyError, match="another rag process is writing index .*try again"), \
+            writing(index_dir, wait=False):
+        pass
     article = tmp_path / "zorblat.txt"
     article.write_text(ZORBLAT)
     before = sorted(path.name for path in corpus_dir.iterdir())

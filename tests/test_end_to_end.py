@@ -93,7 +93,7 @@ def test_asking_never_builds_an_index(tmp_path, real_embedder):
 def test_the_march_2023_question_lists_every_matching_launch(real_qa):
     answer = real_qa.ask("How far did the March 2023 missiles fly?")
     assert "200 miles" in answer.text and answer.citations[0].doc_id == "003_d7b843a5570d7940"
-    for event, citation in zip(answer.answers, answer.citations):
+    for event, citation in zip(answer.answers, answer.citations, strict=True):
         assert event.citation == citation and event.period_match in (Fit.INSIDE, Fit.POSSIBLE)
         document = real_qa.index.store.document(citation.doc_id)
         assert document.text[citation.start : citation.end] == citation.quote and event.text in citation.quote

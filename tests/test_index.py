@@ -92,7 +92,7 @@ def test_the_approximate_faiss_store_finds_near_neighbours_adds_removes_and_filt
     queries = vectors[:50] + 0.05 * rng.standard_normal((50, 32)).astype(np.float32)
     exact = [set(keys[np.argsort(-(vectors @ q))[:10]]) for q in queries]
     found = store.search(queries, 10)[1]
-    assert np.mean([len(set(f) & e) / 10 for f, e in zip(found, exact)]) > 0.9  # clustered data: near-exact
+    assert np.mean([len(set(f) & e) / 10 for f, e in zip(found, exact, strict=True)]) > 0.9  # clustered data: near-exact
     store.commit(tmp_path)
     store.remove(keys[:10])
     store.add(np.array([99_999]), vectors[:1], np.zeros(1))

@@ -13,11 +13,10 @@ import pytest
 
 from rag.answers.span_head import MAX_TOKENS, SpanHead, _load, head_path, reader_module
 from rag.config import Config
-from rag.models.embedders import FEW_TEXTS
 from rag.errors import ModelNotAvailableError
-from rag.models.local import resolve_model_path, sentence_transformer
+from rag.models.embedders import FEW_TEXTS
+from rag.models.local import find_checkpoint, resolve_model_path, sentence_transformer
 from rag.models.onnx import OnnxEncoder, export_path, exported_encoder, mean_pooled, prepare
-from rag.models.local import find_checkpoint
 from tests.conftest import REPO
 
 pytest.importorskip("onnx", reason="exporting to ONNX needs the onnx extra: pip install -e '.[onnx]'")

@@ -32,7 +32,7 @@ FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCh
 @example("Hi. \u266c Bye.")  # ... nor for what follows it
 def test_sentences_are_ordered_trimmed_spans_inside_the_text(text):
     spans = sentence_spans(text)
-    for (start, end), following in zip(spans, spans[1:] + [(len(text), len(text))]):
+    for (start, end), following in zip(spans, spans[1:] + [(len(text), len(text))], strict=False):
         assert 0 <= start < end <= following[0] <= len(text)
         assert not text[start].isspace() and not text[end - 1].isspace()
     covered = "".join(text[start:end] for start, end in spans)

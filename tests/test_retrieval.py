@@ -10,11 +10,11 @@ import pytest
 from rag.config import Config
 from rag.dates import Fit
 from rag.errors import InvalidInputError
+from rag.evaluation.dataset import read_questions
 from rag.indexing.build import build_index
 from rag.indexing.index import open_index
 from rag.pipeline import ABSTENTION, QA
 from rag.query import parse_query
-from rag.evaluation.dataset import read_questions
 from rag.retrieval import HybridRetriever, _closest_sentence_ranks
 from rag.types import Answer, Citation
 from tests.conftest import BACKENDS, REPO, backend_config, repeats_in_slow_lane
