@@ -32,13 +32,15 @@ MAX_ANSWER_TOKENS = 30
 SENTENCES_READ = 4  # rag.answers.candidates.SPAN_HEAD_SENTENCES
 
 
-def best_span(head: SpanHead, question: str, sentence: str) -> str:
+def best_span(head: SpanHead, question: str, sentence: str, with_score: bool = False):
+    """The head's best span of ``sentence`` (with its score, if asked)."""
     scores = head.scores(question, [sentence])[0]
     total = scores.start[:, None] + scores.end[None, :]
     upper = np.triu(np.ones_like(total, dtype=bool))
-    allowed = upper & ~np.triu(upper, MAX_ANSWER_TOKENS)
-    first, last = np.unravel_index(np.argmax(np.where(allowed, total, -np.inf)), total.shape)
-    return sentence[scores.offsets[first][0] : scores.offsets[last][1]]
+    allowed = np.where(upper & ~np.triu(upper, MAX_ANSWER_TOKENS), total, -np.inf)
+    first, last = np.unravel_index(np.argmax(allowed), total.shape)
+    span = sentence[scores.offsets[first][0] : scores.offsets[last][1]]
+    return (float(allowed[first, last]), span) if with_score else span
 
 
 def main() -> None:

@@ -136,10 +136,10 @@ def best_threshold(domains: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> 
     return float(thresholds[int(np.argmax(smoothed))])
 
 
-def answer_sentences(articles: list[dict]) -> list[tuple[str, str, int, int]]:
-    """(question, sentence, answer start, answer end) for each answer of SQuAD ``articles`` that
-    lies inside one sentence."""
-    found = []
+def answers_in_sentences(articles: list[dict]):
+    """(question, paragraph, its sentences' spans, the answer's sentence, answer start, answer end) for
+    each answerable question of SQuAD ``articles`` whose first answer lies inside one sentence;
+    offsets in the paragraph."""
     for article in articles:
         for paragraph in article["paragraphs"]:
             context, spans = paragraph["context"], sentence_spans(paragraph["context"])
@@ -148,9 +148,16 @@ def answer_sentences(articles: list[dict]) -> list[tuple[str, str, int, int]]:
                     continue
                 start = qa["answers"][0]["answer_start"]
                 end = start + len(qa["answers"][0]["text"])
-                inside = [(a, b) for a, b in spans if a <= start and end <= b][:1]
-                found += [(qa["question"], context[a:b], start - a, end - a) for a, b in inside]
-    return found
+                own = next((i for i, (a, b) in enumerate(spans) if a <= start and end <= b), None)
+                if own is not None:
+                    yield qa["question"], context, spans, own, start, end
+
+
+def answer_sentences(articles: list[dict]) -> list[tuple[str, str, int, int]]:
+    """(question, sentence, answer start, answer end) for each answer of SQuAD ``articles`` that
+    lies inside one sentence, offsets in the sentence."""
+    return [(question, context[spans[own][0]:spans[own][1]], start - spans[own][0], end - spans[own][0])
+            for question, context, spans, own, start, end in answers_in_sentences(articles)]
 
 
 def train(squad_path: Path, eval_sets: list[Path], workdir: Path, config: Config, out: Path,

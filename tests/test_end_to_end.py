@@ -15,7 +15,7 @@ QUESTIONS = [
     ("How far did the March 2023 missiles fly?", ["200 miles"], "003_d7b843a5570d7940"),
     ("What did Seoul call the launch?", ["grave provocation"], "000_8214d5b1d865915a"),
     ("How many U.S. troops does South Korea host?", ["28,000"], "000_8214d5b1d865915a"),
-    pytest.param("Who is the spokesman for the U.S. Indo-Pacific Command?", ["Mike Kafka"], "002_94b3c17b0885c028", marks=pytest.mark.xfail(strict=True, reason="known miss: right name, but judged unlikely (person questions are under-confident)")),
+    ("Who is the spokesman for the U.S. Indo-Pacific Command?", ["Mike Kafka"], "002_94b3c17b0885c028"),
     ("From which town were the missiles launched that flew 385 miles?", ["Jangyon"], "000_8214d5b1d865915a"),
     ("How far did the missiles launched from Kusong fly?", ["420 kilometers", "270 kilometers"], "004_56a94f60d051a7dc"),
     ("At what altitude did the missiles fly in March 2021?", ["60 kilometers"], "002_94b3c17b0885c028"),
@@ -29,7 +29,7 @@ QUESTIONS = [
 ]
 UNANSWERABLE = [
     pytest.param("How many missiles did Iran launch?", marks=pytest.mark.xfail(strict=True, reason=(
-        "known miss: answers North Korea's count (probability 0.30, threshold 0.27): answerability gives a name "
+        "known miss: answers North Korea's count (probability 0.26, threshold 0.25): answerability gives a name "
         "missing from the whole cited article no weight"))),
     "Who is the defense minister of Japan?",
     "How far did the missiles fly in 2024?",

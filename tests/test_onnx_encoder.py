@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag.answers.span_head import MAX_TOKENS, SpanHead, _load, head_path, reader_module
+from rag.answers.span_head import MAX_TOKENS, SpanHead, _load, adapter_config, head_path, reader_module, trained_weights
 from rag.config import Config
 from rag.errors import ModelNotAvailableError
 from rag.models.embedders import FEW_TEXTS
@@ -55,6 +55,28 @@ def test_the_span_heads_int8_export_reads_pairs_token_for_token_as_its_pytorch_m
     sentence = sequence[0] == 1
     assert np.corrcoef(scores[0, sentence].ravel(), reference[0, sentence].ravel())[0, 1] > 0.98  # int8: close
     assert np.argmax(scores[0, sentence, 0]) == np.argmax(reference[0, sentence, 0])  # the same start
+
+
+def test_the_span_head_file_keeps_adapters_that_merged_into_the_layers_compute_what_training_did():
+    """The file keeps low-rank adapters, small enough to ship (the bench's "weights under 5 MB");
+    merged into the base layers for the export, they give the scores the unmerged reader gave."""
+    import torch
+    from peft import get_peft_model
+
+    assert head_path(Config().answer_weights).stat().st_size < 5e6
+    model_dir = Path(resolve_model_path(MODEL))
+    torch.manual_seed(0)
+    adapted = get_peft_model(reader_module(model_dir), adapter_config(4))
+    for parameter in adapted.parameters():
+        if parameter.requires_grad:  # as if trained: adapters, biases and start/end layer all moved
+            parameter.data += 0.05 * torch.randn_like(parameter)
+    inputs = sentence_transformer(MODEL).tokenizer([TEXTS[0]], [TEXTS[1]], return_tensors="pt")
+    merged = reader_module(model_dir, {name: value.clone() for name, value in trained_weights(adapted).items()})
+    with torch.inference_mode():
+        assert torch.allclose(adapted(**inputs), merged(**inputs), atol=1e-4)
+        states = [reader.encoder(**inputs).last_hidden_state for reader in (reader_module(model_dir), merged)]
+        assert not torch.allclose(*states, atol=1e-2)  # the layers themselves changed
+    assert not any("lora" in name for name, _ in merged.named_parameters())
 
 
 def test_the_int8_exports_weights_fit_in_7_bits_so_that_every_cpu_multiplies_them_exactly():
@@ -141,7 +163,7 @@ def test_a_span_head_fine_tuned_on_answer_sentences_finds_answers_it_never_saw(t
     train, held_out = examples[:480], examples[-100:]
     out = tmp_path / "span_head.safetensors"
     head = train_head(MODEL, train, out, epochs=1, progress=False)
-    assert out.stat().st_size < 12e6  # the three layers and the start/end layer in float16, not the embeddings
+    assert out.stat().st_size < 5e6  # the layers' adapters and the start/end layer in float16, not the layers
     hits = chance = 0.0
     for question, sentence, start, _ in held_out:
         scores = head.scores(question, [sentence])[0]
