@@ -49,7 +49,7 @@ class TokenScores:
     end: np.ndarray
 
     def span_score(self, start_char: int, end_char: int) -> float:
-        """Best start score among the span's first tokens plus best end score among its last ones."""
+        """The start score of the span's first token plus the end score of its last (the tokens it overlaps)."""
         inside = [i for i, (a, b) in enumerate(self.offsets) if a < end_char and b > start_char]
         if not inside:
             return float(min(self.start.min(), 0.0) + min(self.end.min(), 0.0)) if len(self.offsets) else 0.0
