@@ -32,15 +32,15 @@ MAX_ANSWER_TOKENS = 30
 SENTENCES_READ = 4  # rag.answers.candidates.SPAN_HEAD_SENTENCES
 
 
-def best_span(head: SpanHead, question: str, sentence: str, with_score: bool = False):
-    """The head's best span of ``sentence`` (with its score, if asked)."""
+def best_span(head: SpanHead, question: str, sentence: str) -> tuple[float, str]:
+    """The head's best span of ``sentence``, with its score."""
     scores = head.scores(question, [sentence])[0]
     total = scores.start[:, None] + scores.end[None, :]
     upper = np.triu(np.ones_like(total, dtype=bool))
     allowed = np.where(upper & ~np.triu(upper, MAX_ANSWER_TOKENS), total, -np.inf)
     first, last = np.unravel_index(np.argmax(allowed), total.shape)
     span = sentence[scores.offsets[first][0] : scores.offsets[last][1]]
-    return (float(allowed[first, last]), span) if with_score else span
+    return float(allowed[first, last]), span
 
 
 def main() -> None:
@@ -52,7 +52,7 @@ def main() -> None:
 
     head = SpanHead.read(args.head)
     examples = answer_sentences(json.loads(Path(args.squad).read_text(encoding="utf-8"))["data"])
-    spans = [best_span(head, question, sentence) for question, sentence, _, _ in examples]
+    spans = [best_span(head, question, sentence)[1] for question, sentence, _, _ in examples]
     golds = [sentence[start:end] for _, sentence, start, end in examples]
     embedder = make_embedder("all-MiniLM-L6-v2@int8")
     read, embed = [], []
