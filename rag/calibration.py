@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import random
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -28,10 +31,12 @@ from rag.evaluation.dataset import EvalQuestion, question_corpus, read_questions
 from rag.evaluation.metrics import best_f1, strictly_right
 from rag.indexing.build import build_index
 from rag.indexing.index import open_index
+from rag.ingest.corpus import read_corpus
 from rag.ingest.sentences import sentence_spans
 from rag.models.embedders import make_embedder
-from rag.query import parse_query
+from rag.query import is_name, parse_query
 from rag.retrieval import HybridRetriever
+from rag.text import QUESTION_WORDS, WORD
 from rag.types import Candidate
 
 # The SQuAD articles are asked in this many parts, each by a span head trained on the others; five
@@ -44,6 +49,8 @@ POSITIVE_F1 = 0.5
 NEWS_SHARE = 0.5
 # best_threshold judges a threshold by the accuracy of those this close to it.
 SMOOTHING = 0.05
+# The kind of the unanswerable questions made by swapping a name (near_misses).
+NEAR_MISS = "near miss"
 
 
 @dataclass(frozen=True)
@@ -88,13 +95,15 @@ def fit(examples: list[Example], span_head, trained_on: dict) -> AnswerModels:
               if any(e.labels) and not all(e.labels)]
     ranker = LogisticModel.fit_pairwise(FEATURES, groups)
 
-    rows, answerable, unanswerable, sources = [], [], [], []
+    rows, answerable, unanswerable, sources, made = [], [], [], [], []
     for example in examples:
         if not example.found:
             continue
         scores = ranker.probabilities(np.array([c.features.row() for c in example.found]))
         order = np.argsort(-scores, kind="stable")
         ranked = [dataclasses.replace(example.found[i], score=float(scores[i])) for i in order]
+        if example.question.type == NEAR_MISS and ranked[0].sentence.doc_id not in example.question.doc_ids:
+            continue  # cited elsewhere, where the swapped-in name may well be answered: not known to be wrong
         query = parse_query(example.question.question)
         rows.append(evidence(query, ranked, example.hits).row())
         best = ranked[0]
@@ -103,13 +112,16 @@ def fit(examples: list[Example], span_head, trained_on: dict) -> AnswerModels:
         gold_present = any(hit.chunk.doc_id in example.question.doc_ids for hit in example.hits)
         unanswerable.append(not (example.question.answerable and gold_present))
         sources.append(example.source)
-    news = np.array(sources) == "news"
+        made.append(example.question.type == NEAR_MISS)
+    news, made = np.array(sources) == "news", np.array(made)
     weights = np.ones(len(rows))
     if news.any() and (~news).any():
         weights[news] = NEWS_SHARE / (1 - NEWS_SHARE) * (~news).sum() / news.sum()
     judge = LogisticModel.fit(EVIDENCE, np.array(rows), np.array(answerable), weights, signs=EVIDENCE_SIGNS)
     probabilities = judge.probabilities(np.array(rows))
-    domains = [mask for mask in (news, ~news) if mask.any()]
+    # The threshold is chosen on questions as they were asked: the made near misses teach answerability
+    # what a swapped name looks like, but their number is ours to choose and would move the threshold.
+    domains = [mask for mask in (news & ~made, ~news & ~made) if mask.any()]
     right, none = np.array(answerable), np.array(unanswerable)
     threshold = best_threshold([(probabilities[m], right[m], none[m]) for m in domains])
     summary = {
@@ -134,6 +146,65 @@ def best_threshold(domains: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> 
     width = round(SMOOTHING / step)
     smoothed = [scores[max(0, i - width):i + width + 1].mean() for i in range(len(thresholds))]
     return float(thresholds[int(np.argmax(smoothed))])
+
+
+def near_misses(questions: list[EvalQuestion], documents: dict[str, str],
+                article: Callable[[EvalQuestion], str] = lambda question: "", seed: int = 0) -> list[EvalQuestion]:
+    """Unanswerable questions made from answerable ones, as many of SQuAD 2.0's were written: one name or
+    number of the question that its gold document states is swapped for one that another question about
+    the same ``article`` asks and this document never states ("How many homes in Calder lost power?" of
+    an article on Brennholt). The gold document no longer answers it. The question made keeps its doc
+    ids, so that fit can tell an answer cited there (wrong) from one cited elsewhere (not known)."""
+    rng = random.Random(seed)
+    names_by_article: dict[str, set[str]] = {}
+    for question in questions:
+        names_by_article.setdefault(article(question), set()).update(_names(question.question))
+    made = []
+    for question in questions:
+        if not question.answerable:
+            continue
+        gold = " ".join(documents.get(doc_id, "") for doc_id in question.doc_ids).lower()
+        stated = [name for name in _names(question.question) if _states(gold, name)]
+        if not stated:
+            continue
+        name = rng.choice(stated)
+        others = sorted(other for other in names_by_article[article(question)]
+                        if _is_number(other) == _is_number(name) and not _states(gold, other))
+        if others:
+            whole_word = rf"(?<![\w'’-]){re.escape(name)}(?![\w'’-])"
+            swapped = re.sub(whole_word, rng.choice(others), question.question, count=1)
+            made.append(dataclasses.replace(question, id=f"{question.id}-near-miss", question=swapped, answers=(),
+                                            type=NEAR_MISS))
+    return made
+
+
+def squad_article(question: EvalQuestion) -> str:
+    """The SQuAD article a question is about: its paragraph's doc id without the number (``Title_007``)."""
+    return question.doc_ids[0].rsplit("_", 1)[0] if question.doc_ids else ""
+
+
+def _names(question: str) -> list[str]:
+    """The question's names and numbers, a run of capitalised words as one ("South Hamgyong Province")."""
+    runs: list[list[re.Match]] = []
+    for position, match in enumerate(WORD.finditer(question)):
+        word = match.group()
+        if word.lower() in QUESTION_WORDS or not is_name(position, word):
+            continue
+        previous = runs[-1][-1] if runs else None
+        if (previous and not question[previous.end():match.start()].strip()
+                and _is_number(previous.group()) == _is_number(word)):
+            runs[-1].append(match)
+        else:
+            runs.append([match])
+    return [question[run[0].start():run[-1].end()] for run in runs]
+
+
+def _is_number(word: str) -> bool:
+    return any(character.isdigit() for character in word)
+
+
+def _states(text: str, word: str) -> bool:
+    return re.search(rf"(?<![\w'’-]){re.escape(word.lower())}", text) is not None
 
 
 def answers_in_sentences(articles: list[dict]):
@@ -193,14 +264,21 @@ def train(squad_path: Path, eval_sets: list[Path], workdir: Path, config: Config
         # not answer, about as often as real unanswerable questions come (a third of the askings).
         answerable = [q for q in asked if q.answerable][::2]
         examples += collect(answerable, retriever, embedder, fold_head, config.top_k, True, "squad", progress)
+        # The other half is asked with a name swapped: the gold paragraph is there, the thing asked about is not.
+        swapped = near_misses([q for q in asked if q.answerable][1::2], paragraphs, squad_article)
+        examples += collect(swapped, retriever, embedder, fold_head, config.top_k, False, "squad", progress)
         fold_head.discard_export()
     trained_on = {"squad": squad_path.name, "squad_questions": len(squad_questions)}
 
     for number, eval_set in enumerate(eval_sets):
         own = [q for q in read_questions(eval_set)[0] if q.split == "train"]
         index_dir = workdir / f"own-index-{number}"
-        build_index(question_corpus(eval_set, corpus_dir), index_dir, config, embedder, progress=progress)
+        corpus = question_corpus(eval_set, corpus_dir)
+        build_index(corpus, index_dir, config, embedder, progress=progress)
         own_retriever = HybridRetriever(open_index(index_dir, config), embedder, config)
         examples += collect(own, own_retriever, embedder, span_head, config.top_k, False, "news", progress)
+        documents = {doc.doc_id: f"{doc.title}\n{doc.text}" for doc in read_corpus(corpus)[0]}
+        swapped = near_misses(own, documents)
+        examples += collect(swapped, own_retriever, embedder, span_head, config.top_k, False, "news", progress)
         trained_on.setdefault("eval_train_questions", {})[str(eval_set)] = len(own)
     return fit(examples, span_head, trained_on)

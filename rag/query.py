@@ -125,10 +125,14 @@ def _weighted_terms(question: str, period: Period | None) -> dict[str, float]:
              if word.lower() not in QUESTION_WORDS]
     # One call for all the words: each call to the tokenizer has a fixed cost larger than a word's.
     for (position, word), terms in zip(words, tokenize([word for _, word in words]), strict=True):
-        important = (position > 0 and word[:1].isupper()) or any(character.isdigit() for character in word)
         for term in terms:
-            weights[term] = max(weights.get(term, 0.0), 2.0 if important else 1.0)
+            weights[term] = max(weights.get(term, 0.0), 2.0 if is_name(position, word) else 1.0)
     return weights
+
+
+def is_name(position: int, word: str) -> bool:
+    """A question's word that names something: capitalised after the first word, or a number."""
+    return (position > 0 and word[:1].isupper()) or any(character.isdigit() for character in word)
 
 
 def _ordinal(question: str) -> int | None:

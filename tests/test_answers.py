@@ -13,8 +13,9 @@ from rag.answers.events import compose, matching_events
 from rag.answers.features import EVIDENCE, FEATURES
 from rag.answers.model import LogisticModel, read_models
 from rag.answers.ranking import rank
-from rag.calibration import best_threshold
+from rag.calibration import NEAR_MISS, best_threshold, near_misses, squad_article
 from rag.dates import Fit
+from rag.evaluation.dataset import EvalQuestion
 from rag.readers import ExtractiveReader
 from rag.types import Answer
 from tests.annotated import annotated_hits, embedded_query
@@ -90,6 +91,23 @@ def test_the_threshold_is_chosen_where_accuracy_is_high_around_it_not_at_a_lone_
     assert 0.3 < best_threshold([separable]) <= 0.7
 
 
+def test_near_misses_swap_a_name_the_gold_article_states_for_one_it_never_does():
+    documents = {"Town_000": "About 8,000 homes in Brennholt lost power in 2024.",
+                 "Town_001": "Calder opened a tram line in 2026."}
+    asked = [EvalQuestion("a", "How many homes in Brennholt lost power in 2024?", ("8,000",), ("Town_000",), "count"),
+             EvalQuestion("b", "What did Calder open in 2026?", ("a tram line",), ("Town_001",), "other"),
+             EvalQuestion("c", "What did Calder open?", (), (), "unanswerable")]
+    made = {question.id: question for question in near_misses(asked, documents, squad_article)}
+    assert set(made) == {"a-near-miss", "b-near-miss"}  # the unanswerable one has nothing to swap from
+    # A name for a name, a number for a number, always one the gold article does not state.
+    assert made["a-near-miss"].question in {"How many homes in Calder lost power in 2024?",
+                                            "How many homes in Brennholt lost power in 2026?"}
+    assert made["b-near-miss"].question in {"What did Brennholt open in 2026?", "What did Calder open in 2024?"}
+    # Unanswerable now, still pointing at the article it was made from (fit keeps answers cited there).
+    assert not made["a-near-miss"].answerable and made["a-near-miss"].doc_ids == ("Town_000",)
+    assert made["a-near-miss"].type == NEAR_MISS
+
+
 def test_the_shipped_weights_match_the_features_this_code_computes(models):
     assert models.ranker.features == FEATURES and models.answerability.features == EVIDENCE
     assert 0.0 < models.threshold < 1.0 and models.trained_on["squad_questions"] > 4000
@@ -107,6 +125,30 @@ def test_answerability_prefers_evidence_that_answers_this_question(real_embedder
 
     assert probability("How far did the missiles fly?") > probability("How far did the submarine's torpedo travel?")
     assert judge.probability(embedded_query("Who?", real_embedder), Answer("Who?", "", True)) == 0.0
+
+
+def test_a_name_the_cited_article_lacks_and_another_article_has_counts_against_the_answer(real_embedder, models):
+    """"How many homes in Calder lost power?" of an article on Brennholt, in an archive that knows Calder from
+    another article: the question is about another town. A name no passage has may be the article's alias."""
+    brennholt, calder = annotated_hits(["About 8,000 homes in Brennholt lost power on Tuesday after a fault.",
+                                        "Calder opened a new tram line on Saturday."], real_embedder)
+    judge, reader = LearnedAnswerability(models), ExtractiveReader(models)
+
+    def judged(question, hits):
+        query = embedded_query(question, real_embedder)
+        answer = dataclasses.replace(reader.read(query, hits), passages=tuple(hits))
+        assert answer.candidates[0].text == "About 8,000"
+        return evidence(query, list(answer.candidates), hits).names_elsewhere, judge.probability(query, answer)
+
+    question = "How many homes in Calder lost power?"
+    named_elsewhere, named_nowhere = judged(question, [brennholt, calder]), judged(question, [brennholt])
+    assert named_elsewhere[0] == 1.0 and named_nowhere[0] == 0.0
+    assert named_elsewhere[1] < min(models.threshold, named_nowhere[1])
+    # Another passage of the cited article names Calder: the article knows it, whatever its other passages say.
+    same_article = dataclasses.replace(calder, chunk=dataclasses.replace(calder.chunk, doc_id=brennholt.chunk.doc_id))
+    assert judged(question, [brennholt, same_article])[0] == 0.0
+    # A weekday or month is a date, which the date rules read: it names no other thing.
+    assert judged("How many homes in Brennholt lost power on Saturday?", [brennholt, calder])[0] == 0.0
 
 
 def test_answerability_reads_how_sure_the_span_head_is(real_embedder, models):

@@ -5,11 +5,12 @@ pipeline withholds answers whose probability is below the configured threshold."
 
 from __future__ import annotations
 
+import functools
 from typing import Protocol
 
-from rag.answers.features import Evidence
+from rag.answers.features import Evidence, passage_stems
 from rag.answers.model import AnswerModels
-from rag.dates import lift
+from rag.dates import CALENDAR_WORDS, lift
 from rag.query import OTHER, Query
 from rag.text import WORD, negated, stem_words
 from rag.types import Answer, Candidate, Hit
@@ -47,7 +48,8 @@ def evidence(query: Query, ranked: list[Candidate], hits: list[Hit]) -> Evidence
     sentence_words = set(stem_words(WORD.findall(f"{best.hit.title} {best.sentence.text}")))
     question_words = set(query.term_weights)
     names = set(query.names)
-    passage_words = set(stem_words(WORD.findall(f"{best.hit.title} {best.hit.chunk.text}")))
+    # What the cited article says, as far as it was read: every passage retrieved from it, with its title.
+    article, elsewhere = _words_read([best.hit, *hits], best.sentence.doc_id)
     return Evidence(
         best_score=best.score,
         margin=best.score - (runner_up.score if runner_up else 0.0),
@@ -61,7 +63,8 @@ def evidence(query: Query, ranked: list[Candidate], hits: list[Hit]) -> Evidence
         agreeing_candidates=min(agreeing, 5) / 5,
         missing_question_words=_question_left_out(query, question_words, sentence_words, best),
         missing_names=_share_absent(names, sentence_words),
-        names_outside_article=_share_absent(names, passage_words),
+        names_outside_article=_share_absent(names, article),
+        names_elsewhere=_share_elsewhere(names, article, elsewhere),
         asked_noun_near=best.features.asked_noun,
         asked_noun_absent=float(query.asked_noun is not None and query.asked_noun not in sentence_words),
         negation_differs=float(negated(query.text) != negated(best.sentence.text)),
@@ -77,6 +80,31 @@ def _question_left_out(query: Query, question_words: set[str], sentence_words: s
         missing = len(question_words - sentence_words) + 1 - max(best.features.period_fit, 0.0)
         return missing / (len(question_words) + 1)
     return _share_absent(question_words, sentence_words)
+
+
+def _words_read(hits: list[Hit], doc_id: str) -> tuple[set[str], set[str]]:
+    """The stems of the passages read from article ``doc_id`` and their title, and of those read from others."""
+    read: dict[bool, set[str]] = {True: set(), False: set()}
+    for hit in hits:
+        read[hit.chunk.doc_id == doc_id].update(passage_stems(hit.title, hit.chunk.text))
+    return read[True], read[False]
+
+
+def _share_elsewhere(names: set[str], article: set[str], elsewhere: set[str]) -> float:
+    """The share of the question's names that the cited article's passages lack and another article's
+    have. A name counts as in the article when a word of it begins with the name or the name with the
+    word ("Korean", "Korea"). Month and weekday names are left out: an article dates an event in many
+    ways ("on Saturday", "March 4", "last week"), and the date rules read them."""
+    def in_article(name: str) -> bool:
+        return name in article or len(name) >= 4 and any(
+            len(word) >= 4 and (word.startswith(name) or name.startswith(word)) for word in article)
+    names = names - _calendar_stems()
+    return sum(name in elsewhere and not in_article(name) for name in names) / len(names) if names else 0.0
+
+
+@functools.cache
+def _calendar_stems() -> frozenset[str]:
+    return frozenset(stem_words(sorted(CALENDAR_WORDS)))
 
 
 def _share_absent(wanted: set[str], present: set[str]) -> float:

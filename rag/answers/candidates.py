@@ -8,7 +8,16 @@ import dataclasses
 
 import numpy as np
 
-from rag.answers.features import TYPE_FIT, Features, Read, coverage, rarity_weighted, span_features, stems_of
+from rag.answers.features import (
+    TYPE_FIT,
+    Features,
+    Read,
+    coverage,
+    passage_stems,
+    rarity_weighted,
+    span_features,
+    stems_of,
+)
 from rag.query import DATE, TIME, Query
 from rag.text import WORD, stem_words
 from rag.types import Candidate, Hit, Sentence, TypedSpan
@@ -69,7 +78,7 @@ def _reads(query: Query, hits: list[Hit]) -> list[Read]:
         seen.update(s.sentence_id for s in fresh)
         if not fresh:
             continue
-        context = frozenset(stem_words(WORD.findall(f"{hit.title} {hit.chunk.text}")))
+        context = passage_stems(hit.title, hit.chunk.text)
         similarities = np.stack([s.vector for s in fresh]) @ query.vector
         for sentence, similarity in zip(fresh, similarities, strict=True):
             matches = list(WORD.finditer(sentence.text))

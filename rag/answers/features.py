@@ -31,7 +31,7 @@ from rag.query import (
     TIME,
     Query,
 )
-from rag.text import content_words, stem_words
+from rag.text import WORD, content_words, stem_words
 from rag.types import Features, Hit, Sentence, TypedSpan
 
 # Words either side of a span whose question terms count in ``window_terms``.
@@ -80,7 +80,10 @@ class Evidence:
     # Is the answer about what was asked? A name, number or negation of the question the cited sentence
     # does not share is how a near miss differs ("How many homes in Calder ..." of a sentence on Brennholt).
     missing_names: float  # share of the question's names and numbers absent from the cited sentence and its title
-    names_outside_article: float  # share of them absent from the cited article's passage as well
+    names_outside_article: float  # share of them absent from every passage read from the cited article as well
+    # ... and named by a passage of another article instead: the question is about another place or thing the
+    # archive knows (Calder, where the cited article is on Brennholt), not one the article calls otherwise.
+    names_elsewhere: float
     asked_noun_near: float  # the noun of "which company", "who is the mayor" beside the answer
     asked_noun_absent: float  # ... nowhere in the sentence or its title
     negation_differs: float  # one of question and sentence says "not", "never", "no", the other does not
@@ -99,8 +102,8 @@ EVIDENCE = tuple(field.name for field in dataclasses.fields(Evidence))
 EVIDENCE_SIGNS = {
     "best_score": 1, "margin": 1, "type_fit": 1, "sentence_terms": 1, "passage_terms": 1, "names": 1, "similarity": 1,
     "top_retrieval_score": 1, "agreeing_candidates": 1, "missing_question_words": -1, "missing_names": -1,
-    "names_outside_article": -1, "asked_noun_near": 1, "asked_noun_absent": -1, "negation_differs": -1,
-    "span_head": 1,
+    "names_outside_article": -1, "names_elsewhere": -1, "asked_noun_near": 1, "asked_noun_absent": -1,
+    "negation_differs": -1, "span_head": 1,
 }
 
 
@@ -180,6 +183,12 @@ def rarity_weighted(weights: dict[str, float], reads: list[Read]) -> dict[str, f
 def coverage(weights: dict[str, float], present: frozenset[str] | set[str]) -> float:
     total = sum(weights.values())
     return sum(w for term, w in weights.items() if term in present) / total if total > 0 else 0.0
+
+
+@functools.lru_cache(maxsize=256)
+def passage_stems(title: str, text: str) -> frozenset[str]:
+    """Stems of a passage and its title; cached, since ranking and answerability both read each passage."""
+    return frozenset(stem_words(WORD.findall(f"{title} {text}")))
 
 
 @functools.lru_cache(maxsize=4096)

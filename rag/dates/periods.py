@@ -17,6 +17,8 @@ from rag.errors import InvalidInputError
 _MONTHS = {name.lower(): number for number, name in enumerate(calendar.month_name) if name}
 _MONTHS.update({name.lower(): number for number, name in enumerate(calendar.month_abbr) if name})
 _MONTHS["sept"] = 9
+# The words of month and weekday names: parts of dates, which the date rules read, rather than names of things.
+CALENDAR_WORDS = frozenset(_MONTHS) | frozenset(day.lower() for day in calendar.day_name)
 _MONTH = r"(?P<month>" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
 _YEAR = r"(?P<year>(?:19|20)\d{2})"
 _PATTERNS = (
