@@ -34,7 +34,7 @@ from rag.indexing.index import open_index
 from rag.ingest.corpus import read_corpus
 from rag.ingest.sentences import sentence_spans
 from rag.models.embedders import make_embedder
-from rag.query import is_name, parse_query
+from rag.query import is_name, is_number, parse_query
 from rag.retrieval import HybridRetriever
 from rag.text import QUESTION_WORDS, WORD
 from rag.types import Candidate
@@ -169,7 +169,7 @@ def near_misses(questions: list[EvalQuestion], documents: dict[str, str],
             continue
         name = rng.choice(stated)
         others = sorted(other for other in names_by_article[article(question)]
-                        if _is_number(other) == _is_number(name) and not _states(gold, other))
+                        if is_number(other) == is_number(name) and not _states(gold, other))
         if others:
             whole_word = rf"(?<![\w'’-]){re.escape(name)}(?![\w'’-])"
             swapped = re.sub(whole_word, rng.choice(others), question.question, count=1)
@@ -192,15 +192,11 @@ def _names(question: str) -> list[str]:
             continue
         previous = runs[-1][-1] if runs else None
         if (previous and not question[previous.end():match.start()].strip()
-                and _is_number(previous.group()) == _is_number(word)):
+                and is_number(previous.group()) == is_number(word)):
             runs[-1].append(match)
         else:
             runs.append([match])
     return [question[run[0].start():run[-1].end()] for run in runs]
-
-
-def _is_number(word: str) -> bool:
-    return any(character.isdigit() for character in word)
 
 
 def _states(text: str, word: str) -> bool:
@@ -262,10 +258,10 @@ def train(squad_path: Path, eval_sets: list[Path], workdir: Path, config: Config
         examples += collect(asked, retriever, embedder, fold_head, config.top_k, False, "squad", progress)
         # Every other answerable question is asked again without its paragraph: evidence that does
         # not answer, about as often as real unanswerable questions come (a third of the askings).
-        answerable = [q for q in asked if q.answerable][::2]
-        examples += collect(answerable, retriever, embedder, fold_head, config.top_k, True, "squad", progress)
+        answerable = [q for q in asked if q.answerable]
+        examples += collect(answerable[::2], retriever, embedder, fold_head, config.top_k, True, "squad", progress)
         # The other half is asked with a name swapped: the gold paragraph is there, the thing asked about is not.
-        swapped = near_misses([q for q in asked if q.answerable][1::2], paragraphs, squad_article)
+        swapped = near_misses(answerable[1::2], paragraphs, squad_article)
         examples += collect(swapped, retriever, embedder, fold_head, config.top_k, False, "squad", progress)
         fold_head.discard_export()
     trained_on = {"squad": squad_path.name, "squad_questions": len(squad_questions)}

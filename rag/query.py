@@ -132,7 +132,11 @@ def _weighted_terms(question: str, period: Period | None) -> dict[str, float]:
 
 def is_name(position: int, word: str) -> bool:
     """A question's word that names something: capitalised after the first word, or a number."""
-    return (position > 0 and word[:1].isupper()) or any(character.isdigit() for character in word)
+    return (position > 0 and word[:1].isupper()) or is_number(word)
+
+
+def is_number(word: str) -> bool:
+    return any(character.isdigit() for character in word)
 
 
 def _ordinal(question: str) -> int | None:

@@ -84,10 +84,11 @@ def _question_left_out(query: Query, question_words: set[str], sentence_words: s
 
 def _words_read(hits: list[Hit], doc_id: str) -> tuple[set[str], set[str]]:
     """The stems of the passages read from article ``doc_id`` and their title, and of those read from others."""
-    read: dict[bool, set[str]] = {True: set(), False: set()}
+    article: set[str] = set()
+    elsewhere: set[str] = set()
     for hit in hits:
-        read[hit.chunk.doc_id == doc_id].update(passage_stems(hit.title, hit.chunk.text))
-    return read[True], read[False]
+        (article if hit.chunk.doc_id == doc_id else elsewhere).update(passage_stems(hit.title, hit.chunk.text))
+    return article, elsewhere
 
 
 def _share_elsewhere(names: set[str], article: set[str], elsewhere: set[str]) -> float:
