@@ -10,7 +10,7 @@ import pytest
 
 from rag.cli import main
 from rag.config import Config
-from rag.errors import InvalidInputError
+from rag.errors import InvalidInputError, StoreUnavailableError
 from rag.indexing.build import build_index
 from rag.indexing.cluster import RayCluster
 from rag.indexing.index import open_index
@@ -72,3 +72,28 @@ def test_rag_index_refuses_a_bad_cluster_before_reading_anything(tmp_path, capsy
                  "--workers", "0"]) != 0
     assert "--workers 0: give at least 1" in capsys.readouterr().err
     assert not (tmp_path / "index").exists()
+
+
+@pytest.mark.cluster
+def test_a_local_ray_whose_start_times_out_is_started_again_and_a_second_failure_is_named(monkeypatch):
+    ray = pytest.importorskip("ray", reason="the cluster lane needs the cluster extra: pip install -e '.[cluster]'")
+    real_init, starts = ray.init, []
+
+    def init_timing_out_once(*args, **kwargs):
+        starts.append(kwargs)
+        if len(starts) == 1:
+            raise RuntimeError("Timed out waiting for file /tmp/ray/session_x/gcs_server_port_y")
+        return real_init(*args, **kwargs)
+
+    monkeypatch.setattr(ray, "init", init_timing_out_once)
+    with RayCluster("local", workers=1) as cluster:
+        assert ray.is_initialized() and cluster.workers == 1
+    assert len(starts) == 2 and not ray.is_initialized()
+
+    def init_timing_out(*args, **kwargs):
+        raise RuntimeError("Timed out waiting for file /tmp/ray/session_x/gcs_server_port_y")
+
+    monkeypatch.setattr(ray, "init", init_timing_out)
+    with pytest.raises(StoreUnavailableError, match=r"could not start a local Ray, twice .*Timed out.*without --cluster"):
+        RayCluster("local", workers=1).__enter__()
+    assert not ray.is_initialized()

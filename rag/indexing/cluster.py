@@ -43,6 +43,22 @@ def check_cluster(address: str) -> None:
                                 "or --cluster ray://HOST:10001 (a running Ray cluster's client address)")
 
 
+def _start_local(ray, cpus: int, options: dict) -> None:
+    """Start a Ray on this machine. Its start waits for its control process (GCS) to publish a port and
+    gives up after 30 s with a RuntimeError; on a busy 2-core machine that happened to one start in
+    about a dozen, so a start that fails is cleaned up and tried once more before the error is named."""
+    for attempt in (1, 2):
+        try:
+            ray.init(num_cpus=cpus, **options)
+            return
+        except RuntimeError as error:
+            ray.shutdown()
+            if attempt == 2:
+                raise StoreUnavailableError(f"could not start a local Ray, twice ({error}); check that /tmp has room "
+                                            "and no stale Ray is running (`ray stop`), or build without --cluster"
+                                            ) from None
+
+
 class RayCluster:
     """A connection to a Ray cluster for one build: used as a context manager, it connects (or starts a
     local Ray with ``workers`` CPUs) and disconnects at the end."""
@@ -65,7 +81,7 @@ class RayCluster:
                    "configure_logging": False}
         try:
             if self.address == LOCAL:
-                ray.init(num_cpus=self.workers or os.cpu_count(), **options)
+                _start_local(ray, self.workers or os.cpu_count(), options)
             else:
                 ray.init(address=self.address, **options)
         except ConnectionError as error:
