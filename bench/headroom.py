@@ -36,6 +36,7 @@ from rag.answers.answerability import evidence  # noqa: E402
 from rag.answers.features import EVIDENCE, EVIDENCE_SIGNS  # noqa: E402
 from rag.answers.model import LogisticModel, read_models  # noqa: E402
 from rag.answers.ranking import rank  # noqa: E402
+from rag.calibration import best_threshold  # noqa: E402
 from rag.config import Config  # noqa: E402
 from rag.evaluation.metrics import strictly_right  # noqa: E402
 from rag.evaluation.runner import open_set  # noqa: E402
@@ -79,17 +80,16 @@ def judge(question_set, models) -> dict:
 
 def _fitted_here(rows: list, right: np.ndarray, none: np.ndarray) -> float:
     """Strict accuracy when each fifth of the questions is judged by an evidence model and threshold fitted
-    on the other four fifths; a question without candidates is always withheld."""
+    on the other four fifths (the threshold by `rag calibrate`'s rule); a question without candidates is
+    always withheld."""
     read = np.array([row is not None for row in rows])
     features = np.array([row if row is not None else (0.0,) * len(EVIDENCE) for row in rows])
     fold = np.arange(len(rows)) % FOLDS
     strict = none.copy()
-    thresholds = np.arange(0.05, 0.96, 0.01)
     for held in range(FOLDS):
         train, test = read & (fold != held), read & (fold == held)
         model = LogisticModel.fit(EVIDENCE, features[train], right[train], signs=EVIDENCE_SIGNS)
-        fitted = model.probabilities(features[train])
-        threshold = max(thresholds, key=lambda t: np.mean(np.where(fitted >= t, right[train], none[train])))
+        threshold = best_threshold([(model.probabilities(features[train]), right[train], none[train])])
         strict[test] = np.where(model.probabilities(features[test]) >= threshold, right[test], none[test])
     return float(np.mean(strict))
 

@@ -31,7 +31,6 @@ from rag.evaluation.dataset import EvalQuestion, question_corpus, read_questions
 from rag.evaluation.metrics import best_f1, strictly_right
 from rag.indexing.build import build_index
 from rag.indexing.index import open_index
-from rag.ingest.corpus import read_corpus
 from rag.ingest.sentences import sentence_spans
 from rag.models.embedders import make_embedder
 from rag.query import is_name, is_number, parse_query
@@ -51,6 +50,8 @@ NEWS_SHARE = 0.5
 SMOOTHING = 0.05
 # The kind of the unanswerable questions made by swapping a name (near_misses).
 NEAR_MISS = "near miss"
+# Where a word of rag.text.WORD starts and ends: no word character, apostrophe or hyphen beside it.
+_WORD_START, _WORD_END = r"(?<![\w'’-])", r"(?![\w'’-])"
 
 
 @dataclass(frozen=True)
@@ -171,7 +172,7 @@ def near_misses(questions: list[EvalQuestion], documents: dict[str, str],
         others = sorted(other for other in names_by_article[article(question)]
                         if is_number(other) == is_number(name) and not _states(gold, other))
         if others:
-            whole_word = rf"(?<![\w'’-]){re.escape(name)}(?![\w'’-])"
+            whole_word = _WORD_START + re.escape(name) + _WORD_END
             swapped = re.sub(whole_word, rng.choice(others), question.question, count=1)
             made.append(dataclasses.replace(question, id=f"{question.id}-near-miss", question=swapped, answers=(),
                                             type=NEAR_MISS))
@@ -200,7 +201,8 @@ def _names(question: str) -> list[str]:
 
 
 def _states(text: str, word: str) -> bool:
-    return re.search(rf"(?<![\w'’-]){re.escape(word.lower())}", text) is not None
+    """Whether ``text`` (lower-cased) has ``word`` at the start of one of its words ("Korea" in "Korean")."""
+    return re.search(_WORD_START + re.escape(word.lower()), text) is not None
 
 
 def answers_in_sentences(articles: list[dict]):
@@ -271,9 +273,10 @@ def train(squad_path: Path, eval_sets: list[Path], workdir: Path, config: Config
         index_dir = workdir / f"own-index-{number}"
         corpus = question_corpus(eval_set, corpus_dir)
         build_index(corpus, index_dir, config, embedder, progress=progress)
-        own_retriever = HybridRetriever(open_index(index_dir, config), embedder, config)
+        own_index = open_index(index_dir, config)
+        own_retriever = HybridRetriever(own_index, embedder, config)
         examples += collect(own, own_retriever, embedder, span_head, config.top_k, False, "news", progress)
-        documents = {doc.doc_id: f"{doc.title}\n{doc.text}" for doc in read_corpus(corpus)[0]}
+        documents = {doc.doc_id: f"{doc.title}\n{doc.text}" for doc in own_index.store.documents()}
         swapped = near_misses(own, documents)
         examples += collect(swapped, own_retriever, embedder, span_head, config.top_k, False, "news", progress)
         trained_on.setdefault("eval_train_questions", {})[str(eval_set)] = len(own)
